@@ -1,0 +1,1 @@
+"""The engine facade: the only package that imports SpiffWorkflow."""

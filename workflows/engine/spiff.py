@@ -1,0 +1,156 @@
+"""SpiffWorkflow 3.2 adapted to groupgov: parser, service-task spec, script engine, spec-by-reference serializer.
+
+Workarounds for known 3.2.0 bugs live here, each once:
+* ``ServiceTask`` calls ``script_engine.call_service`` which raises ``NameError: script`` on any error and has
+  no serializer converter: our :class:`HandlerTask` calls the registered handler itself and raises
+  :class:`HandlerFailed` with the real exception.
+* timer expressions are evaluated as Python (an unquoted ``P3D`` fails): :class:`RestrictedScriptEngine`
+  recognises the timer being armed and answers with a normalised value, working days included.
+* the stock serializer embeds the whole spec in every instance: :class:`SpecRefWorkflowConverter` leaves it
+  out and restores against the cached spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.bpmn_spec_mixin import BpmnSpecMixin
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+
+from ..workdays import WorkCalendar, parse_timer
+from . import expressions
+from .diagram import CAMUNDA_NS
+
+Invoker = Callable[[Any, str, dict[str, str]], dict[str, Any] | None]
+
+
+class HandlerFailed(Exception):
+    """A registered handler raised; ``element_id`` is the service task, ``__cause__`` the real error."""
+
+    def __init__(self, element_id: str, topic: str, error: BaseException) -> None:
+        super().__init__(f"{element_id} ({topic}): {type(error).__name__}: {error}")
+        self.element_id = element_id
+        self.topic = topic
+        self.error = error
+
+
+class HandlerTask(ServiceTaskMixin, BpmnSpecMixin):
+    """A service task that calls the handler registered under its ``camunda:topic``."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, topic: str = "", inputs: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.topic = topic
+        self.parameters = inputs or {}
+
+    def _run_hook(self, my_task: Any) -> bool:
+        engine = my_task.workflow.script_engine
+        try:
+            result = engine.invoke(my_task, self.topic, self.parameters)
+        except HandlerFailed:
+            raise
+        except Exception as exc:
+            raise HandlerFailed(self.bpmn_id, self.topic, exc) from exc
+        if result:
+            my_task.data.update(result)
+        return True
+
+
+class HandlerTaskParser(TaskParser):
+    def create_task(self) -> HandlerTask:
+        topic = self.node.get(f"{{{CAMUNDA_NS}}}topic") or ""
+        inputs = {
+            p.get("name"): (p.text or "").strip()
+            for p in self.xpath(".//bpmn:extensionElements/camunda:inputOutput/camunda:inputParameter")
+        }
+        return HandlerTask(self.spec, self.bpmn_id, topic=topic, inputs=inputs, **self.bpmn_attributes)
+
+
+class GroupgovParser(CamundaParser):
+    """Camunda parser whose service tasks call registered handlers. Use a fresh one per parse."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (HandlerTaskParser, HandlerTask),
+    }
+
+
+class RestrictedScriptEngine:
+    """Evaluates expressions with :mod:`.expressions`; refuses scripts; calls handlers through ``invoker``.
+
+    Re-attach one to every workflow after deserializing (``workflow.script_engine = engine``).
+    """
+
+    def __init__(self, invoker: Invoker | None = None, calendar: WorkCalendar | None = None, max_length: int = 500) -> None:
+        self.invoker = invoker
+        self.calendar = calendar or WorkCalendar()
+        self.max_length = max_length
+
+    def validate(self, expression: str) -> None:
+        problem = expressions.check_expression(expression, self.max_length)
+        if problem:
+            raise ValueError(problem)
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        event_definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(event_definition, TimerEventDefinition) and expression == event_definition.expression:
+            return self._timer_value(expression)
+        return expressions.evaluate(expression, task.data, self.max_length)
+
+    def _timer_value(self, expression: str) -> str:
+        timer = parse_timer(expression)
+        now = datetime.now(timezone.utc)
+        if timer.kind == "workdays":
+            seconds = int((self.calendar.add_workdays(now, timer.workdays) - now).total_seconds())
+            return f"PT{max(seconds, 0)}S"
+        if timer.kind == "date":
+            assert timer.at is not None
+            return timer.at.isoformat()
+        return timer.text
+
+    def execute(self, task: Any, script: str, external_context: Any = None) -> None:
+        raise HandlerFailed(task.task_spec.bpmn_id, "script", PermissionError("脚本任务已被禁用，请改用服务任务调用已注册的处理程序"))
+
+    def call_service(self, task: Any, **kwargs: Any) -> None:
+        raise HandlerFailed(task.task_spec.bpmn_id, "service", PermissionError("未注册的服务调用"))
+
+    def invoke(self, task: Any, topic: str, inputs: dict[str, str]) -> dict[str, Any] | None:
+        if self.invoker is None:
+            raise HandlerFailed(task.task_spec.bpmn_id, topic, RuntimeError("no handler invoker attached"))
+        return self.invoker(task, topic, inputs)
+
+
+class SpecRefWorkflowConverter(BpmnWorkflowConverter):
+    """Serializes a workflow without its spec; restores it against specs passed in by the caller."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> BpmnWorkflow:
+        from uuid import UUID
+
+        workflow = self.target_class(spec, subprocess_specs or {}, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(CAMUNDA_CONFIG)
+    config[BpmnWorkflow] = SpecRefWorkflowConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))

@@ -1,0 +1,12 @@
+"""All SQLAlchemy models; importing this package registers every table on ``Base.metadata``."""
+
+from .base import Base
+from .org import PartyOrg, Person, RoleAssignment, Unit
+from .process import AuditEvent, HumanTask, Incident, ProcessDefinition, ProcessInstance, TimerDue
+from .registry import GROUP_KINDS, GROUP_STATUSES, Filing, Membership, WorkGroup
+
+__all__ = [
+    "Base", "PartyOrg", "Person", "RoleAssignment", "Unit", "AuditEvent", "HumanTask", "Incident",
+    "ProcessDefinition", "ProcessInstance", "TimerDue", "GROUP_KINDS", "GROUP_STATUSES", "Filing",
+    "Membership", "WorkGroup",
+]

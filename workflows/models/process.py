@@ -1,0 +1,129 @@
+"""The engine's own records: definitions, instances, human tasks, timers, audit events, incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base
+
+
+class ProcessDefinition(Base):
+    """One deployed version of one process. A deploy of changed content makes the next version."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("key", "version"), UniqueConstraint("key", "content_hash"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str] = mapped_column(String(64), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class ProcessInstance(Base):
+    """A running or finished process. ``state`` is the serialized workflow without its spec (spec by reference).
+
+    ``revision`` is bumped on every save; a save that finds another revision fails (optimistic lock).
+    """
+
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_instance_status_process", "status", "process_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class HumanTask(Base):
+    """Projection of a READY user task, written in the same transaction as the instance save.
+
+    Who may act: ``assignee_id`` when set, otherwise holders of ``candidate_role`` within ``candidate_scope``.
+    ``state``: open, completed, cancelled.
+    """
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_task_open_candidates", "state", "candidate_role", "candidate_scope"),
+        Index("ix_task_open_assignee", "state", "assignee_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36), unique=True)
+    spec_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    process_key: Mapped[str] = mapped_column(String(64))
+    lane: Mapped[str] = mapped_column(String(100), default="")
+    candidate_role: Mapped[str] = mapped_column(String(40), default="")
+    candidate_scope: Mapped[str] = mapped_column(String(40), default="")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), default=None)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), default=None, index=True)
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), default=None, index=True)
+    decision: Mapped[str | None] = mapped_column(String(20), default=None)
+    opinion: Mapped[str | None] = mapped_column(Text, default=None)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[bool] = mapped_column(default=False)
+
+
+class TimerDue(Base):
+    """Earliest waiting timer of an instance; upserted in the same save. The sweep reads only this table."""
+
+    __tablename__ = "timer_due"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditEvent(Base):
+    """Who did what, when, with which decision and opinion (art. 3: every decision traceable)."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    who_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), default=None)
+    who: Mapped[str] = mapped_column(String(64), default="system")
+    action: Mapped[str] = mapped_column(String(40))
+    task: Mapped[str] = mapped_column(String(200), default="")
+    decision: Mapped[str | None] = mapped_column(String(20), default=None)
+    opinion: Mapped[str | None] = mapped_column(Text, default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Incident(Base):
+    """A failure inside an instance (service task, timer) that an administrator can see and retry."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    element_id: Mapped[str] = mapped_column(String(100), default="")
+    error: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
