@@ -2,11 +2,13 @@
 
 from .base import Base
 from .org import PartyOrg, Person, RoleAssignment, Unit
-from .process import AuditEvent, HumanTask, Incident, ProcessDefinition, ProcessInstance, TimerDue
+from .process import (
+    AuditEvent, CalendarDay, Document, HumanTask, Incident, Notification, ProcessDefinition, ProcessInstance, TimerDue,
+)
 from .registry import GROUP_KINDS, GROUP_STATUSES, Filing, Membership, WorkGroup
 
 __all__ = [
     "Base", "PartyOrg", "Person", "RoleAssignment", "Unit", "AuditEvent", "HumanTask", "Incident",
-    "ProcessDefinition", "ProcessInstance", "TimerDue", "GROUP_KINDS", "GROUP_STATUSES", "Filing",
+    "ProcessDefinition", "ProcessInstance", "TimerDue", "Notification", "CalendarDay", "Document", "GROUP_KINDS", "GROUP_STATUSES", "Filing",
     "Membership", "WorkGroup",
 ]

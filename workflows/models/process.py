@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
@@ -127,3 +127,44 @@ class Incident(Base):
     element_id: Mapped[str] = mapped_column(String(100), default="")
     error: Mapped[str] = mapped_column(Text)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Notification(Base):
+    """An in-app notification (new task, reminder, escalation, outcome); channels deliver it further."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_person_unread", "person_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), default=None)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id", ondelete="SET NULL"), default=None)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class CalendarDay(Base):
+    """Administrator override of the working-day calendar (years chinese-calendar does not know)."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    is_workday: Mapped[bool]
+    note: Mapped[str] = mapped_column(String(100), default="")
+
+
+class Document(Base):
+    """A generated form (.docx, optionally .pdf) linked to the instance that produced it."""
+
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    media_type: Mapped[str] = mapped_column(String(100), default="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]

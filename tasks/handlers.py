@@ -1,0 +1,3 @@
+"""Importing this module registers every handler (one module per process adds its own below)."""
+
+from . import common, group_approval  # noqa: F401

@@ -1,0 +1,182 @@
+"""The engine facade: everything the use cases do with SpiffWorkflow goes through :class:`Engine`.
+
+Specs are parsed once per content hash (:class:`SpecCache`); instances are stored without their spec and
+restored against the cached one. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.task import TaskState
+
+from ..workdays import WorkCalendar
+from .diagram import DiagramModel, ElementDef, read_diagram
+from .spiff import GroupgovParser, HandlerFailed, Invoker, RestrictedScriptEngine, make_serializer
+
+__all__ = ["Engine", "LoadedSpec", "SpecCache", "UserTaskView", "HandlerFailed", "parse_spec"]
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A parsed, executable version of a process."""
+
+    content_hash: str
+    process_id: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    model: DiagramModel
+
+    def element(self, element_id: str) -> ElementDef | None:
+        return self.model.elements.get(element_id)
+
+
+class SpecCache:
+    """Parsed specs by content hash. Thread-safe; specs are shared read-only between instances."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, LoadedSpec] = {}
+        self._lock = threading.Lock()
+
+    def get(self, content_hash: str, xml: str | bytes) -> LoadedSpec:
+        found = self._specs.get(content_hash)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._specs.get(content_hash)
+            if found is None:
+                found = parse_spec(content_hash, xml)
+                self._specs[content_hash] = found
+            return found
+
+
+def parse_spec(content_hash: str, xml: str | bytes) -> LoadedSpec:
+    """Parse a validated diagram with a fresh parser (a failed parse leaves junk in a reused one)."""
+    data = xml.encode("utf-8") if isinstance(xml, str) else xml
+    model = read_diagram(data)
+    process_id = next(iter(model.processes))
+    parser = GroupgovParser()
+    parser.add_bpmn_str(data)
+    spec = parser.get_spec(process_id)
+    return LoadedSpec(content_hash, process_id, spec, parser.get_subprocess_specs(process_id), model)
+
+
+@dataclass(frozen=True)
+class UserTaskView:
+    """A READY user task as the projection sees it."""
+
+    guid: str
+    spec_id: str
+    name: str
+    lane: str
+    data: dict[str, Any]
+
+
+class Engine:
+    """Builds, restores, runs and inspects workflows. One per process; cheap to share between threads."""
+
+    def __init__(self, calendar: WorkCalendar | None = None, max_expression: int = 500) -> None:
+        self.calendar = calendar or WorkCalendar()
+        self.max_expression = max_expression
+        self.serializer = make_serializer()
+
+    def script_engine(self, invoker: Invoker | None) -> RestrictedScriptEngine:
+        return RestrictedScriptEngine(invoker, self.calendar, self.max_expression)
+
+    def new_workflow(self, loaded: LoadedSpec, data: dict[str, Any], invoker: Invoker | None) -> BpmnWorkflow:
+        workflow = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=self.script_engine(invoker))
+        workflow.data.update(data)
+        start = workflow.get_tasks(state=TaskState.READY)
+        for task in start:
+            task.data.update(data)
+        return workflow
+
+    def restore(self, loaded: LoadedSpec, state: bytes, invoker: Invoker | None) -> BpmnWorkflow:
+        dct = json.loads(state)
+        self.serializer.migrate(dct)
+        workflow = self.serializer.registry.restore(dct, spec=loaded.spec, subprocess_specs=loaded.subprocess_specs)
+        workflow.script_engine = self.script_engine(invoker)
+        return workflow
+
+    def dump(self, workflow: BpmnWorkflow) -> bytes:
+        return self.serializer.serialize_json(workflow).encode("utf-8")
+
+    def run(self, workflow: BpmnWorkflow) -> None:
+        """Advance everything that can advance without a person: gateways, service tasks, due timers."""
+        workflow.refresh_waiting_tasks()
+        workflow.do_engine_steps()
+        workflow.refresh_waiting_tasks()
+
+    def ready_user_tasks(self, workflow: BpmnWorkflow) -> list[UserTaskView]:
+        return [
+            UserTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id,
+                         getattr(t.task_spec, "lane", None) or "", t.data)
+            for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+        ]
+
+    def complete_user_task(self, workflow: BpmnWorkflow, guid: str, data: dict[str, Any]) -> None:
+        task = workflow.get_task_from_id(UUID(guid))
+        if task is None or task.state != TaskState.READY:
+            raise LookupError(guid)
+        task.data.update(data)
+        task.run()
+        self.run(workflow)
+
+    def waiting_timers(self, workflow: BpmnWorkflow) -> list[datetime]:
+        """Due times of every armed timer (cycles: the next occurrence)."""
+        due: list[datetime] = []
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = task._get_internal_data("event_value")
+            if isinstance(value, dict):
+                value = value.get("next")
+            if isinstance(value, str):
+                due.append(TimerEventDefinition.get_datetime(value))
+        return due
+
+    def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        """The instance's current data: the workflow's, overlaid with the most recent task's."""
+        merged = dict(workflow.data)
+        last = workflow.last_task
+        if last is not None:
+            merged.update(last.data)
+        return merged
+
+    def outcome(self, workflow: BpmnWorkflow, loaded: LoadedSpec) -> str | None:
+        """None while running; else the ``outcome`` property of the end event reached (default completed)."""
+        if not workflow.completed:
+            return None
+        outcome = "completed"
+        for task in workflow.get_tasks(state=TaskState.COMPLETED, spec_class=EndEvent):
+            element = loaded.element(task.task_spec.bpmn_id)
+            if element is not None and element.properties.get("outcome") == "rejected":
+                outcome = "rejected"
+        return outcome
+
+    def error_tasks(self, workflow: BpmnWorkflow) -> list[str]:
+        return [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.ERROR)]
+
+    def retry_errors(self, workflow: BpmnWorkflow) -> None:
+        """Put failed tasks back to READY and run again (an administrator's retry)."""
+        for task in workflow.get_tasks(state=TaskState.ERROR):
+            task._set_state(TaskState.READY)
+        self.run(workflow)
+
+    def cancel(self, workflow: BpmnWorkflow) -> None:
+        workflow.cancel()
+
+    def completed_path(self, workflow: BpmnWorkflow) -> tuple[list[str], list[str]]:
+        """(completed element ids, current element ids) for drawing the instance on its diagram."""
+        done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id}
+        current = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR | TaskState.STARTED) if t.task_spec.bpmn_id}
+        return sorted(done), sorted(current)

@@ -1,0 +1,182 @@
+"""Use cases that move instances: start a process, complete a task, retry a failed instance.
+
+Each call is one transaction. Locking: the instance row is locked (``FOR UPDATE`` on PostgreSQL, ``BEGIN
+IMMEDIATE`` on SQLite) before its state is read, and the task's state is re-read under that lock, so of two
+concurrent completions of one task exactly one wins and the other gets :class:`Conflict`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..engine.facade import HandlerFailed, LoadedSpec
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..forms import validate_submission
+from ..models import AuditEvent, HumanTask, Incident, Person, ProcessDefinition, ProcessInstance
+from ..db import unit_of_work
+from . import projection
+from .operations import Operations, make_invoker
+from .people import may_act, person_by_username
+from .runtime import Runtime, handler_registry
+
+
+def latest_definition(session: Session, key: str) -> ProcessDefinition:
+    definition = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.active.is_(True))
+                                .order_by(ProcessDefinition.version.desc()).limit(1))
+    if definition is None:
+        raise NotFound(f"流程 {key} 不存在或尚未部署")
+    return definition
+
+
+def _invoker(session: Session, rt: Runtime, inst: ProcessInstance):  # type: ignore[no-untyped-def]
+    return make_invoker(session, handler_registry(), inst, Operations(session, inst, rt.settings.duplicate_threshold))
+
+
+def _record_failure(session: Session, inst: ProcessInstance, exc: HandlerFailed) -> str:
+    message = f"{exc.element_id}（{exc.topic}）：{type(exc.error).__name__}: {exc.error}"
+    session.add(Incident(instance_id=inst.id, at=clock.now(), element_id=exc.element_id, error=message))
+    session.add(AuditEvent(instance_id=inst.id, at=clock.now(), action="error", task=exc.element_id, details={"error": message}))
+    return message
+
+
+def run_engine(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, action: Any) -> None:
+    """Run ``action(workflow)``; a failing handler leaves the instance in ``error`` with an incident."""
+    try:
+        action(workflow)
+    except HandlerFailed as exc:
+        projection.save(session, rt, inst, workflow, loaded, error=_record_failure(session, inst, exc))
+        return
+    projection.save(session, rt, inst, workflow, loaded)
+
+
+def _first_task_prefill(rt: Runtime, session: Session, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, actor: Person, data: dict[str, Any]) -> None:
+    """Start data fills the starter's first form: complete it when valid and complete, else keep it as a draft."""
+    ready = [t for t in rt.engine.ready_user_tasks(workflow)]
+    row = session.scalar(select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open"))
+    if not ready or row is None or row.assignee_id != actor.id:
+        raise InvalidInput("该流程的第一步不由发起人填写，启动时不能附带表单数据")
+    element = loaded.element(ready[0].spec_id)
+    assert element is not None
+    validate_submission(element, data, partial=True)  # unknown fields, wrong types: 422, nothing created
+    try:
+        cleaned = validate_submission(element, data, ready[0].data)
+    except InvalidInput:
+        task = workflow.get_task_from_id(__import__("uuid").UUID(ready[0].guid))
+        task.data.update(validate_submission(element, data, partial=True))
+        projection.save(session, rt, inst, workflow, loaded)
+        return
+    _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element)
+
+
+def start_process(rt: Runtime, key: str, username: str, data: dict[str, Any] | None = None) -> int:
+    """Start the newest version of ``key`` for ``username``; returns the instance id."""
+    data = data or {}
+    if not isinstance(data, dict):
+        raise InvalidInput("data 应为对象")
+    with unit_of_work(engine=rt.db) as session:
+        actor = person_by_username(session, username)
+        definition = latest_definition(session, key)
+        loaded = rt.loaded(definition)
+        now = clock.now()
+        inst = ProcessInstance(definition_id=definition.id, process_key=key, version=definition.version, status="running",
+                               unit_id=actor.unit_id, started_by_id=actor.id, started_at=now, title=definition.name,
+                               data={}, state=b"{}")
+        session.add(inst)
+        session.flush()
+        session.add(AuditEvent(instance_id=inst.id, at=now, who_id=actor.id, who=actor.username, action="start",
+                               details={"version": definition.version}))
+        initial = {"applicant_username": actor.username, "applicant_name": actor.name, "unit_name": actor.unit.name}
+        workflow = rt.engine.new_workflow(loaded, initial, _invoker(session, rt, inst))
+        run_engine(session, rt, inst, workflow, loaded, rt.engine.run)
+        if data:
+            _first_task_prefill(rt, session, inst, workflow, loaded, actor, data)
+        return inst.id
+
+
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+    inst = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update())
+    if inst is None:
+        raise NotFound(f"流程实例 {instance_id} 不存在")
+    return inst
+
+
+def restore(session: Session, rt: Runtime, inst: ProcessInstance) -> tuple[Any, LoadedSpec]:
+    definition = session.get(ProcessDefinition, inst.definition_id)
+    assert definition is not None
+    loaded = rt.loaded(definition)
+    return rt.engine.restore(loaded, inst.state, _invoker(session, rt, inst)), loaded
+
+
+def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any] | None) -> int:
+    """Complete an open task as ``username`` with form ``data``; returns the instance id.
+
+    Raises NotFound, Forbidden (not the caller's task), Conflict (no longer open), InvalidInput (form).
+    """
+    if not isinstance(data, dict):
+        raise InvalidInput("data 应为对象")
+    with unit_of_work(engine=rt.db) as session:
+        actor = person_by_username(session, username)
+        instance_id = session.scalar(select(HumanTask.instance_id).where(HumanTask.id == task_id))
+        if instance_id is None:
+            raise NotFound(f"待办 {task_id} 不存在")
+        inst = lock_instance(session, instance_id)
+        row = session.scalar(select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True))
+        assert row is not None
+        if not may_act(session, actor, row):
+            raise Forbidden("您不是该待办的办理人，无权办理")
+        if row.state != "open":
+            raise Conflict("该待办已被办理或已撤销，请刷新后查看")
+        workflow, loaded = restore(session, rt, inst)
+        element = loaded.element(row.spec_id)
+        assert element is not None
+        current = rt.engine.data(workflow)
+        cleaned = validate_submission(element, data, current)
+        _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element)
+        return inst.id
+
+
+def _complete(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, row: HumanTask,
+              actor: Person, cleaned: dict[str, Any], element: Any) -> None:
+    now = clock.now()
+    decision = cleaned.get("decision") if "decision" in {f.id for f in element.form_fields} else None
+    opinion = cleaned.get("opinion")
+    if decision is not None:
+        decisions = dict(rt.engine.data(workflow).get("decisions") or {})
+        decisions[row.spec_id] = {"task": row.name, "username": actor.username, "name": actor.name,
+                                  "decision": decision, "opinion": opinion or "", "at": now.isoformat()}
+        cleaned = {**cleaned, "decisions": decisions}
+    row.state, row.completed_at, row.completed_by_id = "completed", now, actor.id
+    row.assignee_id = row.assignee_id or actor.id
+    row.decision, row.opinion = decision, opinion
+    session.add(AuditEvent(instance_id=inst.id, at=now, who_id=actor.id, who=actor.username, action="complete",
+                           task=row.name, decision=decision, opinion=opinion, details={"spec_id": row.spec_id}))
+    try:
+        rt.engine.complete_user_task(workflow, row.task_guid, cleaned)
+    except LookupError:
+        raise Conflict("该待办已不在可办理状态") from None
+    except HandlerFailed as exc:
+        projection.save(session, rt, inst, workflow, loaded, error=_record_failure(session, inst, exc))
+        return
+    projection.save(session, rt, inst, workflow, loaded)
+
+
+def retry_instance(rt: Runtime, instance_id: int, username: str) -> None:
+    """An administrator retries an instance whose service task failed (audited)."""
+    with unit_of_work(engine=rt.db) as session:
+        actor = person_by_username(session, username)
+        if "admin" not in actor.role_names:
+            raise Forbidden("只有管理员可以重试流程")
+        inst = lock_instance(session, instance_id)
+        if inst.status != "error":
+            raise Conflict("该流程实例没有待处理的故障")
+        workflow, loaded = restore(session, rt, inst)
+        session.add(AuditEvent(instance_id=inst.id, at=clock.now(), who_id=actor.id, who=actor.username, action="retry"))
+        inst.status = "running"
+        run_engine(session, rt, inst, workflow, loaded, rt.engine.retry_errors)
+        if inst.status != "error":
+            for incident in session.scalars(select(Incident).where(Incident.instance_id == inst.id, Incident.resolved_at.is_(None))):
+                incident.resolved_at = clock.now()

@@ -1,0 +1,124 @@
+"""What handlers may do, implemented over the caller's session (no commits here).
+
+Every handler call runs inside a SAVEPOINT: a handler that fails leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rapidfuzz import fuzz
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tasks.registry import HandlerContext, HandlerRegistry
+
+from .. import clock
+from ..engine.spiff import HandlerFailed
+from ..models import AuditEvent, Filing, HumanTask, Notification, ProcessInstance, WorkGroup
+from ..roles import ROLES, resolve
+from .people import holders, party_org_of, person_id_lookup
+
+ACTIVE_GROUP_STATUSES = ("applying", "filed", "dissolving")
+
+
+class Operations:
+    """The ``tasks.registry.Operations`` protocol over one transaction."""
+
+    def __init__(self, session: Session, instance: ProcessInstance, threshold: int, extensions: dict[str, Callable[..., Any]] | None = None) -> None:
+        self.session = session
+        self.instance = instance
+        self.threshold = threshold
+        self.extensions = extensions or {}
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        # operations added by later modules (documents, registry changes) register here by name
+        try:
+            return self.extensions[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def find_similar_groups(self, unit_id: int, name: str, function: str) -> list[dict[str, Any]]:
+        """Groups of the unit whose name or function is similar (art. 4: one group per piece of work)."""
+        rows = self.session.scalars(select(WorkGroup).where(
+            WorkGroup.unit_id == unit_id, WorkGroup.status.in_(ACTIVE_GROUP_STATUSES))).all()
+        found = []
+        for g in rows:
+            score = max(fuzz.token_set_ratio(name or "", g.name), fuzz.partial_ratio(name or "", g.name) if len(name or "") >= 4 else 0,
+                        fuzz.token_set_ratio(function or "", g.function) if function and g.function else 0)
+            if score >= self.threshold:
+                found.append({"id": g.id, "name": g.name, "status": g.status, "similarity": round(score)})
+        return sorted(found, key=lambda d: -d["similarity"])[:5]
+
+    def file_group(self, ctx: HandlerContext, fields: dict[str, Any]) -> dict[str, Any]:
+        """Create (or update) the WorkGroup of this instance as filed, with its Filing record."""
+        now = ctx.now
+        group = self.session.scalar(select(WorkGroup).where(WorkGroup.instance_id == ctx.instance_id))
+        if group is None:
+            group = WorkGroup(unit_id=ctx.unit_id, instance_id=ctx.instance_id, name=fields["name"], kind=fields["kind"])
+            self.session.add(group)
+        for key, value in fields.items():
+            setattr(group, key, value)
+        group.status = "filed"
+        group.filed_at = now
+        self.session.flush()
+        self.session.add(Filing(group_id=group.id, kind=group.kind, filed_by_id=fields.get("owner_id"), filed_at=now, instance_id=ctx.instance_id))
+        self.record(ctx, "filed", {"group_id": group.id, "name": group.name})
+        return {"group_id": group.id, "filed_at": now.isoformat()}
+
+    def notify(self, ctx: HandlerContext, kind: str, role: str | None, message: str, task_spec: str | None = None) -> int:
+        """Notify holders of ``role`` (resolved for this instance), or the people on the open task ``task_spec``."""
+        targets: set[int] = set()
+        task_row = None
+        if task_spec:
+            task_row = self.session.scalar(select(HumanTask).where(
+                HumanTask.instance_id == ctx.instance_id, HumanTask.spec_id == task_spec, HumanTask.state == "open"))
+        if role:
+            candidates = resolve(role, starter_id=ctx.starter_id, unit_id=ctx.unit_id,
+                                 party_org_id=party_org_of(self.session, ctx.unit_id), data=ctx.data,
+                                 person_ids_by_username=person_id_lookup(self.session))
+            targets.update(holders(self.session, candidates))
+        elif task_row is not None:
+            from ..roles import Candidates
+
+            targets.update(holders(self.session, Candidates(task_row.candidate_role, task_row.candidate_scope, task_row.assignee_id)))
+        for person_id in sorted(targets):
+            self.session.add(Notification(person_id=person_id, instance_id=ctx.instance_id, task_id=task_row.id if task_row else None,
+                                          kind=kind, title=message, created_at=ctx.now))
+        if task_row is not None:
+            if kind == "reminder":
+                task_row.reminders_sent += 1
+            if kind == "escalation":
+                task_row.escalated = True
+        return len(targets)
+
+    def record(self, ctx: HandlerContext, action: str, details: dict[str, Any]) -> None:
+        self.session.add(AuditEvent(instance_id=ctx.instance_id, at=ctx.now, action=action, task=ctx.element_id, details=details))
+
+
+def make_invoker(session: Session, registry: HandlerRegistry, instance: ProcessInstance, ops: Operations):  # type: ignore[no-untyped-def]
+    """The callable the script engine uses for service tasks of ``instance``."""
+
+    def invoke(task: Any, topic: str, params: dict[str, str]) -> dict[str, Any] | None:
+        info = registry.get(topic)
+        element_id = task.task_spec.bpmn_id
+        if info is None:
+            raise HandlerFailed(element_id, topic, LookupError(f"处理程序 {topic} 未注册"))
+        ctx = HandlerContext(instance_id=instance.id, process_key=instance.process_key, element_id=element_id,
+                             unit_id=instance.unit_id, starter_id=instance.started_by_id, data=dict(task.data),
+                             now=clock.now(), ops=ops)
+        savepoint = session.begin_nested()
+        try:
+            result = info.fn(ctx, **params)
+            savepoint.commit()
+        except Exception as exc:
+            savepoint.rollback()
+            raise HandlerFailed(element_id, topic, exc) from exc
+        return result
+
+    return invoke
+
+
+def role_label(role: str) -> str:
+    return ROLES.get(role, (role, ""))[0]

@@ -1,0 +1,52 @@
+"""Looking people up and deciding who may act on a task (shared by the use cases)."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound
+from ..models import HumanTask, Person, RoleAssignment, Unit
+from ..roles import Candidates
+
+OVERSIGHT_ROLES = {"admin", "party_office", "discipline"}
+
+
+def person_by_username(session: Session, username: str) -> Person:
+    person = session.scalar(select(Person).where(Person.username == username))
+    if person is None:
+        raise NotFound(f"用户 {username} 不存在")
+    return person
+
+
+def person_id_lookup(session: Session):  # type: ignore[no-untyped-def]
+    def lookup(username: str) -> int | None:
+        return session.scalar(select(Person.id).where(Person.username == username)) if username else None
+    return lookup
+
+
+def party_org_of(session: Session, unit_id: int | None) -> int | None:
+    return session.scalar(select(Unit.party_org_id).where(Unit.id == unit_id)) if unit_id else None
+
+
+def may_act(session: Session, person: Person, task: HumanTask) -> bool:
+    """The assignee, or (unassigned) a holder of the candidate role in the candidate scope."""
+    if task.assignee_id is not None:
+        return task.assignee_id == person.id
+    return bool(session.scalar(select(exists().where(
+        RoleAssignment.person_id == person.id,
+        RoleAssignment.role == task.candidate_role,
+        RoleAssignment.scope == task.candidate_scope,
+    ))))
+
+
+def holders(session: Session, candidates: Candidates) -> list[int]:
+    """Person ids a task's candidates resolve to (for notifications)."""
+    if candidates.assignee_id is not None:
+        return [candidates.assignee_id]
+    return list(session.scalars(select(RoleAssignment.person_id).where(
+        RoleAssignment.role == candidates.role, RoleAssignment.scope == candidates.scope)).all())
+
+
+def is_overseer(person: Person) -> bool:
+    return bool(person.role_names & OVERSIGHT_ROLES)

@@ -1,0 +1,140 @@
+"""Read-only use cases: task lists, one task with its form, one instance with its history, processes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from ..db import unit_of_work
+from ..errors import Forbidden, InvalidInput, NotFound
+from ..forms import form_schema
+from ..models import AuditEvent, Document, HumanTask, Person, ProcessDefinition, ProcessInstance, RoleAssignment
+from ..roles import ROLES
+from .people import is_overseer, may_act, person_by_username
+from .runtime import Runtime
+
+SCOPES = ("mine", "group", "done", "started")
+
+
+def task_item(row: HumanTask, names: dict[int, str] | None = None) -> dict[str, Any]:
+    names = names or {}
+    return {
+        "id": row.id, "instance_id": row.instance_id, "process": row.process_key, "name": row.name,
+        "element": row.spec_id, "state": row.state,
+        "assignee": names.get(row.assignee_id) if row.assignee_id else None,
+        "candidates": None if row.assignee_id else {"role": row.candidate_role, "scope": row.candidate_scope,
+                                                    "label": ROLES.get(row.candidate_role, (row.candidate_role, ""))[0]},
+        "created": row.created_at.isoformat(), "due": row.due_at.isoformat() if row.due_at else None,
+        "completed": row.completed_at.isoformat() if row.completed_at else None,
+        "decision": row.decision, "opinion": row.opinion,
+        "reminders_sent": row.reminders_sent, "escalated": row.escalated,
+    }
+
+
+def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
+    ids_ = {i for i in ids if i}
+    if not ids_:
+        return {}
+    return dict(session.execute(select(Person.id, Person.username).where(Person.id.in_(ids_))).all())
+
+
+def candidate_clause(person_id: int):  # type: ignore[no-untyped-def]
+    ra = aliased(RoleAssignment)
+    return and_(HumanTask.assignee_id.is_(None), exists().where(
+        ra.person_id == person_id, ra.role == HumanTask.candidate_role, ra.scope == HumanTask.candidate_scope))
+
+
+def list_tasks(rt: Runtime, username: str, scope: str = "mine", limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """``mine``: open tasks I may do (assigned or via my roles); ``group``: open unclaimed tasks of my roles;
+    ``done``: tasks I completed; ``started``: open tasks of instances I started."""
+    if scope not in SCOPES:
+        raise InvalidInput(f"scope 只能是 {'、'.join(SCOPES)}")
+    limit = max(1, min(limit, 200))
+    with unit_of_work(write=False, engine=rt.db) as session:
+        me = person_by_username(session, username)
+        if scope == "mine":
+            where = and_(HumanTask.state == "open", or_(HumanTask.assignee_id == me.id, candidate_clause(me.id)))
+            order = HumanTask.due_at.asc()
+        elif scope == "group":
+            where = and_(HumanTask.state == "open", candidate_clause(me.id))
+            order = HumanTask.due_at.asc()
+        elif scope == "done":
+            where = and_(HumanTask.state == "completed", HumanTask.completed_by_id == me.id)
+            order = HumanTask.completed_at.desc()
+        else:
+            where = and_(HumanTask.state == "open", HumanTask.instance_id.in_(
+                select(ProcessInstance.id).where(ProcessInstance.started_by_id == me.id)))
+            order = HumanTask.created_at.desc()
+        total = session.scalar(select(func.count()).select_from(HumanTask).where(where)) or 0
+        rows = session.scalars(select(HumanTask).where(where).order_by(order, HumanTask.id).limit(limit).offset(offset)).all()
+        names = _usernames(session, {r.assignee_id for r in rows})
+        return {"items": [task_item(r, names) for r in rows], "total": total}
+
+
+def get_task(rt: Runtime, username: str, task_id: int) -> dict[str, Any]:
+    with unit_of_work(write=False, engine=rt.db) as session:
+        me = person_by_username(session, username)
+        row = session.get(HumanTask, task_id)
+        if row is None:
+            raise NotFound(f"待办 {task_id} 不存在")
+        inst = session.get(ProcessInstance, row.instance_id)
+        assert inst is not None
+        if not (may_act(session, me, row) or row.completed_by_id == me.id or inst.started_by_id == me.id or is_overseer(me)):
+            raise Forbidden("您无权查看该待办")
+        definition = session.get(ProcessDefinition, inst.definition_id)
+        assert definition is not None
+        element = rt.loaded(definition).element(row.spec_id)
+        item = task_item(row, _usernames(session, {row.assignee_id}))
+        item["form"] = form_schema(element) if element else {"type": "object", "properties": {}}
+        item["data"] = inst.data
+        item["can_complete"] = row.state == "open" and may_act(session, me, row)
+        return item
+
+
+def involved(session: Session, me: Person, inst: ProcessInstance) -> bool:
+    if inst.started_by_id == me.id or is_overseer(me):
+        return True
+    if session.scalar(select(exists().where(AuditEvent.instance_id == inst.id, AuditEvent.who_id == me.id))):
+        return True
+    open_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")).all()
+    return any(may_act(session, me, r) for r in open_rows)
+
+
+def get_instance(rt: Runtime, username: str, instance_id: int) -> dict[str, Any]:
+    with unit_of_work(write=False, engine=rt.db) as session:
+        me = person_by_username(session, username)
+        inst = session.get(ProcessInstance, instance_id)
+        if inst is None:
+            raise NotFound(f"流程实例 {instance_id} 不存在")
+        if not involved(session, me, inst):
+            raise Forbidden("您无权查看该流程实例")
+        return instance_view(session, rt, inst)
+
+
+def instance_view(session: Session, rt: Runtime, inst: ProcessInstance) -> dict[str, Any]:
+    rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")).all()
+    events = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == inst.id).order_by(AuditEvent.at, AuditEvent.id)).all()
+    docs = session.execute(select(Document.id, Document.name, Document.kind).where(Document.instance_id == inst.id).order_by(Document.id)).all()
+    names = _usernames(session, {r.assignee_id for r in rows} | {inst.started_by_id})
+    return {
+        "id": inst.id, "process": inst.process_key, "title": inst.title, "version": inst.version, "status": inst.status,
+        "started_by": names.get(inst.started_by_id) if inst.started_by_id else None,
+        "started_at": inst.started_at.isoformat(), "ended_at": inst.ended_at.isoformat() if inst.ended_at else None,
+        "error": inst.error, "data": inst.data,
+        "tasks": [task_item(r, names) for r in rows],
+        "history": [{"at": e.at.isoformat(), "who": e.who, "action": e.action, "task": e.task, "decision": e.decision,
+                     "opinion": e.opinion, "details": e.details} for e in events],
+        "documents": [{"id": d.id, "name": d.name, "kind": d.kind} for d in docs],
+    }
+
+
+def list_processes(rt: Runtime) -> dict[str, Any]:
+    with unit_of_work(write=False, engine=rt.db) as session:
+        rows = session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version.desc())).all()
+        latest: dict[str, dict[str, Any]] = {}
+        for d in rows:
+            if d.key not in latest and d.active:
+                latest[d.key] = {"key": d.key, "name": d.name, "version": d.version, "deployed_at": d.deployed_at.isoformat()}
+        return {"items": list(latest.values()), "total": len(latest)}
