@@ -21,7 +21,7 @@ class ProcessDefinition(Base):
     key: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer)
-    content_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(80))
     bpmn_xml: Mapped[str] = mapped_column(Text)
     deployed_at: Mapped[datetime]
     deployed_by: Mapped[str] = mapped_column(String(64), default="")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 15:32:41.679497
+Create Date: 2026-11-25 15:34:07.840470
 """
 from alembic import op
 import sqlalchemy as sa
@@ -34,14 +34,14 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('content_hash', sa.String(length=80), nullable=False),
     sa.Column('bpmn_xml', sa.Text(), nullable=False),
     sa.Column('deployed_at', workflows.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('deployed_by', sa.String(length=64), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_process_definition')),
-    sa.UniqueConstraint('key', 'content_hash', name=op.f('uq_process_definition_key')),
-    sa.UniqueConstraint('key', 'version', name=op.f('uq_process_definition_key'))
+    sa.UniqueConstraint('key', 'content_hash', name=op.f('uq_process_definition_key_content_hash')),
+    sa.UniqueConstraint('key', 'version', name=op.f('uq_process_definition_key_version'))
     )
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_process_definition_key'), ['key'], unique=False)
@@ -106,7 +106,7 @@ def upgrade() -> None:
     sa.Column('scope', sa.String(length=40), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_role_assignment_person_id_person'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_role_assignment')),
-    sa.UniqueConstraint('person_id', 'role', 'scope', name=op.f('uq_role_assignment_person_id'))
+    sa.UniqueConstraint('person_id', 'role', 'scope', name=op.f('uq_role_assignment_person_id_role_scope'))
     )
     with op.batch_alter_table('role_assignment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_role_assignment_person_id'), ['person_id'], unique=False)
@@ -257,7 +257,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['group_id'], ['work_group.id'], name=op.f('fk_membership_group_id_work_group'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_membership_person_id_person')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_membership')),
-    sa.UniqueConstraint('group_id', 'person_id', name=op.f('uq_membership_group_id'))
+    sa.UniqueConstraint('group_id', 'person_id', name=op.f('uq_membership_group_id_person_id'))
     )
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_membership_group_id'), ['group_id'], unique=False)

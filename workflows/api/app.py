@@ -1,0 +1,22 @@
+"""The FastAPI application. Build with :func:`create_app`; ``groupgov serve`` runs it under uvicorn."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from ..services.runtime import Runtime, get_runtime
+from . import errors, routes
+
+
+def create_app(rt: Runtime | None = None) -> FastAPI:
+    app = FastAPI(title="groupgov 工作群组审批", version="0.1.0",
+                  description="微信工作群（公众号）、QQ工作群组和政务APP 建立、备案与清理的审批流程（江理工委办〔2019〕138号）")
+    app.state.runtime = rt or get_runtime()
+    errors.install(app)
+    app.include_router(routes.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
