@@ -26,8 +26,9 @@ SURNAMES = ("王" * 9 + "李" * 9 + "张" * 8 + "刘" * 7 + "陈" * 7 + "杨" * 
             + "徐" * 4 + "孙" * 3 + "朱" * 3 + "胡" * 2 + "沈" * 2 + "顾" * 2 + "钱" * 2 + "蒋" * 2 + "许" * 2 + "陆" * 2
             + "马郭何高林罗郑梁谢宋唐韩冯邓曹彭曾肖田董袁潘于蔡余杜叶程苏魏吕丁任姚卢姜崔钟谭汪范金石廖贾夏"
             + "方邹孟熊秦邱江尹薛段雷侯史陶贺毛龚邵严戴孔汤华缪恽庄")
-GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华玉萍红娥玲芬燕彬斌宇浩凯鹏辉俊峰建国志文晓东海波"
-         "宁欣怡佳琪雪梅婷颖慧琳瑶晨阳昊然子涵思远博文嘉欣雨轩一鸣新民立群卫红永春秋云振宏家成亮晶莉")
+GIVEN_SINGLE = "伟芳娜敏静丽强磊军洋勇艳杰涛明超霞平刚华萍红玲燕斌宇浩凯鹏辉俊峰波宁欣琪雪婷颖慧琳瑶晨阳亮晶莉楠鑫蕾健骏昕"
+GIVEN_FIRST = "建志晓国海文子思嘉雨一新立永振宏家俊佳浩梦雅天明春秀晨欣雪静晶亚云"
+GIVEN_SECOND = "国华明军平东峰涛伟勇杰斌宇轩涵琪怡婷颖慧琳雪洁敏静瑶博然辰阳鸣远成荣芳霞娟丽红萍"
 
 HEAD_TITLES = {"处": "处长", "部": "部长", "团委": "书记"}
 TEACHER_TITLES = ("教授",) * 2 + ("副教授",) * 4 + ("讲师",) * 6 + ("助教",) * 1 + ("实验师",) * 1 + ("高级实验师",)
@@ -100,7 +101,8 @@ class _Generator:
 
     def name(self) -> str:
         while True:
-            given = "".join(self.rng.choice(GIVEN) for _ in range(1 if self.rng.random() < 0.3 else 2))
+            given = (self.rng.choice(GIVEN_SINGLE) if self.rng.random() < 0.3
+                     else self.rng.choice(GIVEN_FIRST) + self.rng.choice(GIVEN_SECOND))
             name = self.rng.choice(SURNAMES) + given
             if name not in self.names:
                 self.names.add(name)

@@ -21,7 +21,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,9 @@ class ImportReport:
     people_unchanged: int = 0
     transferred: list[int] = field(default_factory=list)
     departed: list[int] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.summary()
 
     def summary(self) -> str:
         """One line for the console or a flash message."""
@@ -185,12 +188,12 @@ def parse_roles(text: str) -> tuple[tuple[str, ...], list[str]]:
     return tuple(codes), unknown
 
 
-def _check_row(number: int, get: Any, has: Any, errors: list[RowError]) -> dict[str, Any]:
+def _check_row(number: int, get: Callable[[str], str], has: Callable[[str], bool], errors: list[RowError]) -> dict[str, Any]:
     """Field values of one row (Chinese column -> value); appends its problems to ``errors``."""
     add = lambda column, message: errors.append(RowError(number, column, message))  # noqa: E731
     values: dict[str, Any] = {}
     for column in REQUIRED_COLUMNS:
-        if not get(column):
+        if has(column) and not get(column):  # a missing column is reported once, on the header
             add(column, "不能为空")
     username = get("用户名")
     if username and not USERNAME.fullmatch(username):
@@ -226,7 +229,7 @@ def _check_units(rows: list[tuple[int, dict[str, str], dict[str, Any]]], errors:
     first_org: dict[str, tuple[int, str]] = {}
     first_kind: dict[str, tuple[int, str]] = {}
     for number, cells, values in rows:
-        unit, org, kind = cells["单位"], cells["二级党组织"], values["单位类型"]
+        unit, org, kind = cells.get("单位", ""), cells.get("二级党组织", ""), values["单位类型"]
         if not unit:
             continue
         if org:
