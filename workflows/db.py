@@ -63,7 +63,7 @@ def is_sqlite(engine: Engine) -> bool:
 def unit_of_work(write: bool = True, engine: Engine | None = None) -> Iterator[Session]:
     """One transaction: commits when the block ends without error, rolls back otherwise.
 
-    ``write=False`` is for queries; it never commits.
+    ``write=False`` is for queries; it never commits, and objects it loaded stay readable after the block.
     """
     engine = engine or get_engine()
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write and is_sqlite(engine) else engine
@@ -72,8 +72,7 @@ def unit_of_work(write: bool = True, engine: Engine | None = None) -> Iterator[S
         yield session
         if write:
             session.commit()
-        else:
-            session.rollback()
+        # a read-only unit ends with close(): the transaction is rolled back, loaded objects stay readable
     except BaseException:
         session.rollback()
         raise

@@ -126,10 +126,10 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
         inst = lock_instance(session, instance_id)
         row = session.scalar(select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True))
         assert row is not None
-        if not may_act(session, actor, row):
-            raise Forbidden("您不是该待办的办理人，无权办理")
         if row.state != "open":
             raise Conflict("该待办已被办理或已撤销，请刷新后查看")
+        if not may_act(session, actor, row):
+            raise Forbidden("您不是该待办的办理人，无权办理")
         workflow, loaded = restore(session, rt, inst)
         element = loaded.element(row.spec_id)
         assert element is not None
