@@ -173,7 +173,7 @@ CHROMIUM_ARGS = [
 
 
 @pytest.mark.browser
-def test_chromium_renders_chinese_page(chromium_path):
+def test_chromium_renders_chinese_page(chromium_path, cjk_fonts):
     from urllib.parse import quote
 
     from playwright.sync_api import sync_playwright
@@ -196,7 +196,7 @@ def test_chromium_renders_chinese_page(chromium_path):
 # --------------------------------------------------------------------------- LibreOffice
 
 
-def test_libreoffice_converts_docx_to_pdf(libreoffice_path, pdftotext_path, tmp_path):
+def test_libreoffice_converts_docx_to_pdf(libreoffice_path, pdftotext_path, cjk_fonts, tmp_path):
     import docx
 
     source = tmp_path / "approval.docx"

@@ -12,7 +12,7 @@ Fixtures:
 - ``postgres_url`` (function): a fresh, uniquely named database on that server,
   dropped afterwards.
 - ``chromium_path``, ``libreoffice_path``, ``pdftotext_path`` (session): paths of the
-  Debian programs.
+  Debian programs; ``cjk_fonts`` (session): font families with Chinese glyphs.
 - ``smtp_server`` (session): an aiosmtpd server on 127.0.0.1 that keeps what it
   receives (``.host``, ``.port``, ``.messages``, ``.clear()``, ``.wait_for(n)``).
 
@@ -440,6 +440,19 @@ def pdftotext_path() -> str:
     if not path:
         need("pdftotext", "no pdftotext on PATH; apt-get install poppler-utils")
     return path
+
+
+@pytest.fixture(scope="session")
+def cjk_fonts() -> list[str]:
+    """Font families with Chinese glyphs (fontconfig), so pages and PDFs show Chinese text."""
+    fc_list = shutil.which("fc-list") or ("/usr/bin/fc-list" if os.access("/usr/bin/fc-list", os.X_OK) else None)
+    if not fc_list:
+        need("fonts-noto-cjk", "no fc-list (fontconfig) to look for Chinese fonts; apt-get install fonts-noto-cjk")
+    result = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, timeout=60)
+    families = sorted({line.strip() for line in result.stdout.splitlines() if line.strip()})
+    if not families:
+        need("fonts-noto-cjk", "fontconfig knows no font with Chinese glyphs; apt-get install fonts-noto-cjk")
+    return families
 
 
 # --------------------------------------------------------------------------- SMTP
