@@ -1,0 +1,1 @@
+"""`groupgov bench`: performance figures of the product against the raw engine (see run_benchmarks)."""
