@@ -116,3 +116,25 @@ def test_tasks_are_routed_to_the_applicants_unit(rt):
     with unit_of_work(write=False, engine=rt.db) as s:
         row = s.scalar(select(HumanTask).where(HumanTask.state == "open"))
         assert row.due_at is not None and row.due_at > row.created_at
+
+
+def test_start_with_partial_data_keeps_it_as_a_draft(sqlite_rt):
+    iid = instances.start_process(sqlite_rt, "group_approval", "staff_cs", {"group_name": "草稿群", "member_count": "12"})
+    inst = queries.get_instance(sqlite_rt, "staff_cs", iid)
+    assert [t["element"] for t in inst["tasks"]] == ["apply"]
+    assert inst["data"]["group_name"] == "草稿群" and inst["data"]["member_count"] == 12
+
+
+def test_a_person_who_left_gets_no_tasks(sqlite_rt):
+    from workflows.models import Person
+
+    with unit_of_work(engine=sqlite_rt.db) as s:
+        s.scalar(select(Person).where(Person.username == "head_cs")).status = "left"
+    apply(sqlite_rt)
+    assert queries.list_tasks(sqlite_rt, "head_cs")["total"] == 1  # the task is listed for the role ...
+    task = open_task(sqlite_rt, "head_cs", "unit_head_review")
+    import pytest
+
+    from workflows.errors import Forbidden
+    with pytest.raises(Forbidden):  # ... but someone who left may not act on it
+        instances.complete_task(sqlite_rt, task["id"], "head_cs", {"decision": "approve"})

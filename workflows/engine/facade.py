@@ -20,7 +20,7 @@ from SpiffWorkflow.task import TaskState
 
 from ..workdays import WorkCalendar
 from .diagram import DiagramModel, ElementDef, read_diagram
-from .spiff import GroupgovParser, HandlerFailed, Invoker, RestrictedScriptEngine, make_serializer
+from .spiff import GroupgovParser, HandlerFailed, Invoker, RestrictedScriptEngine, make_serializer, prepare_multi_instance
 
 __all__ = ["Engine", "LoadedSpec", "SpecCache", "UserTaskView", "HandlerFailed", "parse_spec"]
 
@@ -66,7 +66,9 @@ def parse_spec(content_hash: str, xml: str | bytes) -> LoadedSpec:
     parser = GroupgovParser()
     parser.add_bpmn_str(data)
     spec = parser.get_spec(process_id)
-    return LoadedSpec(content_hash, process_id, spec, parser.get_subprocess_specs(process_id), model)
+    subprocess_specs = parser.get_subprocess_specs(process_id)
+    prepare_multi_instance(spec, *subprocess_specs.values())
+    return LoadedSpec(content_hash, process_id, spec, subprocess_specs, model)
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,13 @@ class Engine:
         task.run()
         self.run(workflow)
 
+    def prefill_user_task(self, workflow: BpmnWorkflow, guid: str, data: dict[str, Any]) -> None:
+        """Put draft values into a READY task's data without completing it."""
+        task = workflow.get_task_from_id(UUID(guid))
+        if task is None or task.state != TaskState.READY:
+            raise LookupError(guid)
+        task.data.update(data)
+
     def waiting_timers(self, workflow: BpmnWorkflow) -> list[datetime]:
         """Due times of every armed timer (cycles: the next occurrence)."""
         due: list[datetime] = []
@@ -145,11 +154,14 @@ class Engine:
         return due
 
     def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        """The instance's current data: the workflow's, overlaid with the most recent task's."""
+        """The instance's current data: the workflow's, overlaid with the most recent task's, then with what
+        READY user tasks hold (drafts and prefills)."""
         merged = dict(workflow.data)
         last = workflow.last_task
         if last is not None:
             merged.update(last.data)
+        for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+            merged.update(task.data)
         return merged
 
     def outcome(self, workflow: BpmnWorkflow, loaded: LoadedSpec) -> str | None:

@@ -18,7 +18,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..forms import validate_submission
 from ..models import AuditEvent, HumanTask, Incident, Person, ProcessDefinition, ProcessInstance
 from ..db import unit_of_work
-from . import projection
+from . import addsign, projection
 from .operations import Operations, make_invoker
 from .people import may_act, person_by_username
 from .runtime import Runtime, handler_registry
@@ -33,7 +33,7 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition:
 
 
 def _invoker(session: Session, rt: Runtime, inst: ProcessInstance):  # type: ignore[no-untyped-def]
-    return make_invoker(session, handler_registry(), inst, Operations(session, inst, rt.settings.duplicate_threshold))
+    return make_invoker(session, handler_registry(), inst, Operations(session, inst, rt.settings.duplicate_threshold, runtime=rt))
 
 
 def _record_failure(session: Session, inst: ProcessInstance, exc: HandlerFailed) -> str:
@@ -65,8 +65,7 @@ def _first_task_prefill(rt: Runtime, session: Session, inst: ProcessInstance, wo
     try:
         cleaned = validate_submission(element, data, ready[0].data)
     except InvalidInput:
-        task = workflow.get_task_from_id(__import__("uuid").UUID(ready[0].guid))
-        task.data.update(validate_submission(element, data, partial=True))
+        rt.engine.prefill_user_task(workflow, ready[0].guid, validate_submission(element, data, partial=True))
         projection.save(session, rt, inst, workflow, loaded)
         return
     _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element)
@@ -130,6 +129,10 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
             raise Conflict("该待办已被办理或已撤销，请刷新后查看")
         if not may_act(session, actor, row):
             raise Forbidden("您不是该待办的办理人，无权办理")
+        if row.kind == addsign.KIND:
+            addsign.sign(session, actor, row, data)
+            return inst.id
+        addsign.guard_parent(session, row)
         workflow, loaded = restore(session, rt, inst)
         element = loaded.element(row.spec_id)
         assert element is not None

@@ -31,6 +31,8 @@ def party_org_of(session: Session, unit_id: int | None) -> int | None:
 
 def may_act(session: Session, person: Person, task: HumanTask) -> bool:
     """The assignee, or (unassigned) a holder of the candidate role in the candidate scope."""
+    if person.status == "left":
+        return False
     if task.assignee_id is not None:
         return task.assignee_id == person.id
     return bool(session.scalar(select(exists().where(
@@ -44,8 +46,8 @@ def holders(session: Session, candidates: Candidates) -> list[int]:
     """Person ids a task's candidates resolve to (for notifications)."""
     if candidates.assignee_id is not None:
         return [candidates.assignee_id]
-    return list(session.scalars(select(RoleAssignment.person_id).where(
-        RoleAssignment.role == candidates.role, RoleAssignment.scope == candidates.scope)).all())
+    return list(session.scalars(select(RoleAssignment.person_id).join(Person, Person.id == RoleAssignment.person_id).where(
+        RoleAssignment.role == candidates.role, RoleAssignment.scope == candidates.scope, Person.status != "left")).all())
 
 
 def is_overseer(person: Person) -> bool:
