@@ -66,7 +66,7 @@ def evaluate(expression: str, data: dict[str, Any], max_length: int = 500) -> An
     if problem:
         raise ExpressionRefused(problem)
     names = _Names(data)
-    evaluator = simpleeval.SimpleEval(functions=SAFE_FUNCTIONS, names=names)
+    evaluator = simpleeval.EvalWithCompoundTypes(functions=SAFE_FUNCTIONS, names=names)
     try:
         return evaluator.eval(expression.strip())
     except Exception as exc:  # simpleeval raises many types; the diagram author needs the text

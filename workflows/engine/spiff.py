@@ -104,7 +104,10 @@ class RestrictedScriptEngine:
         event_definition = getattr(task.task_spec, "event_definition", None)
         if isinstance(event_definition, TimerEventDefinition) and expression == event_definition.expression:
             return self._timer_value(expression)
-        return expressions.evaluate(expression, task.data, self.max_length)
+        try:
+            return expressions.evaluate(expression, task.data, self.max_length)
+        except expressions.ExpressionRefused as exc:
+            raise HandlerFailed(task.task_spec.bpmn_id, "expression", exc) from exc
 
     def _timer_value(self, expression: str) -> str:
         timer = parse_timer(expression)
