@@ -1,3 +1,4 @@
 """Importing this module registers every handler (one module per process adds its own below)."""
 
 from . import common, group_approval  # noqa: F401
+from . import account_filing  # noqa: F401

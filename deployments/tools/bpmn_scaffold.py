@@ -39,6 +39,7 @@ class Node:
     dx: int = 0  # horizontal offset inside the column, in pixels
     small: bool = False  # a 90x60 task (reminder and escalation chains)
     multi: dict | None = None
+    parent: str = ""  # id of the embedded subProcess this node is drawn and executed in ("" = the process)
 
 
 @dataclass
@@ -48,6 +49,11 @@ class Flow:
     target: str
     name: str = ""
     condition: str = ""
+
+
+def _parent(node: Node, by_id: dict[str, Node]) -> str:
+    """The subProcess a node lives in; a boundary event lives where its host does."""
+    return by_id[node.attached_to].parent if node.type == "boundaryEvent" else node.parent
 
 
 def kind(node: Node) -> str:
@@ -64,7 +70,7 @@ def build(pid: str, pname: str, lanes: list[tuple[str, str]], nodes: list[Node],
     width = ncols * COL_W + 80
     bounds: dict[str, tuple[int, int, int, int]] = {}
     for n in nodes:
-        if n.type == "boundaryEvent":
+        if n.type in ("boundaryEvent", "subProcess"):
             continue
         w, h = (90, 60) if n.small else SIZES[kind(n)]
         cx = X0 + 60 + n.col * COL_W + 55 + n.dx
@@ -77,6 +83,14 @@ def build(pid: str, pname: str, lanes: list[tuple[str, str]], nodes: list[Node],
             i = per_host.get(n.attached_to, 0)
             per_host[n.attached_to] = i + 1
             bounds[n.id] = (hx if i == 0 else hx + hw - 36, hy + hh - 18, 36, 36)
+    for n in nodes:  # an expanded subProcess frames its children, inside its lane
+        if n.type == "subProcess":
+            inner = [bounds[c.id] for c in nodes if c.parent == n.id]
+            lane_top = Y0 + n.lane * LANE_H
+            x1, y1 = min(b[0] for b in inner) - 25, max(min(b[1] for b in inner) - 25, lane_top + 8)
+            x2 = max(b[0] + b[2] for b in inner) + 25
+            y2 = min(max(b[1] + b[3] for b in inner) + 25, lane_top + LANE_H - 8)
+            bounds[n.id] = (x1, y1, x2 - x1, y2 - y1)
     incoming: dict[str, list[str]] = {}
     outgoing: dict[str, list[str]] = {}
     for f in flows:
@@ -99,11 +113,23 @@ def build(pid: str, pname: str, lanes: list[tuple[str, str]], nodes: list[Node],
         out.append(f'      <bpmn:lane id="Lane_{pid}_{i}" name={quoteattr(lname)}>')
         for n in nodes:
             lane = by_id[n.attached_to].lane if n.type == "boundaryEvent" else n.lane
-            if lane == i:
+            if lane == i and not _parent(n, by_id):
                 out.append(f'        <bpmn:flowNodeRef>{n.id}</bpmn:flowNodeRef>')
         out.append('      </bpmn:lane>')
     out.append('    </bpmn:laneSet>')
-    for n in nodes:
+    flows_in: dict[str, list[Flow]] = {}
+    for f in flows:
+        flows_in.setdefault(_parent(by_id[f.source], by_id), []).append(f)
+
+    def emit(container: str, pad: str) -> None:
+        for n in nodes:
+            if _parent(n, by_id) != container:
+                continue
+            emit_node(n, pad)
+        for f in flows_in.get(container, []):
+            emit_flow(f, pad)
+
+    def emit_node(n: Node, pad: str) -> None:
         attrs = f'id="{n.id}" name={quoteattr(n.name)}'
         if n.type == "userTask":
             attrs += f' camunda:candidateGroups="{n.role}"'
@@ -117,7 +143,7 @@ def build(pid: str, pname: str, lanes: list[tuple[str, str]], nodes: list[Node],
             attrs += f' cancelActivity="{"true" if n.interrupting else "false"}" attachedToRef="{n.attached_to}"'
         if n.type.endswith("Gateway") and n.default:
             attrs += f' default="{n.default}"'
-        out.append(f'    <bpmn:{n.type} {attrs}>')
+        lines = [f'    <bpmn:{n.type} {attrs}>']
         ext = []
         if n.fields:
             ext.append('        <camunda:formData>')
@@ -153,29 +179,35 @@ def build(pid: str, pname: str, lanes: list[tuple[str, str]], nodes: list[Node],
                 ext.append(f'          <camunda:property name="{k}" value={quoteattr(v)} />')
             ext.append('        </camunda:properties>')
         if ext:
-            out.append('      <bpmn:extensionElements>')
-            out.extend(ext)
-            out.append('      </bpmn:extensionElements>')
+            lines.append('      <bpmn:extensionElements>')
+            lines.extend(ext)
+            lines.append('      </bpmn:extensionElements>')
         for fid in incoming.get(n.id, []):
-            out.append(f'      <bpmn:incoming>{fid}</bpmn:incoming>')
+            lines.append(f'      <bpmn:incoming>{fid}</bpmn:incoming>')
         for fid in outgoing.get(n.id, []):
-            out.append(f'      <bpmn:outgoing>{fid}</bpmn:outgoing>')
+            lines.append(f'      <bpmn:outgoing>{fid}</bpmn:outgoing>')
         if n.multi is not None:
             seq = "true" if n.multi.get("sequential") else "false"
-            out.append(f'      <bpmn:multiInstanceLoopCharacteristics isSequential="{seq}" camunda:collection="{n.multi["collection"]}" camunda:elementVariable="{n.multi["element"]}" />')
+            lines.append(f'      <bpmn:multiInstanceLoopCharacteristics isSequential="{seq}" camunda:collection="{n.multi["collection"]}" camunda:elementVariable="{n.multi["element"]}" />')
         if n.timer:
-            out.append(f'      <bpmn:timerEventDefinition id="TimerDef_{n.id}">')
-            out.append(f'        <bpmn:{n.timer_kind} xsi:type="bpmn:tFormalExpression">{escape(n.timer)}</bpmn:{n.timer_kind}>')
-            out.append('      </bpmn:timerEventDefinition>')
-        out.append(f'    </bpmn:{n.type}>')
-    for f in flows:
+            lines.append(f'      <bpmn:timerEventDefinition id="TimerDef_{n.id}">')
+            lines.append(f'        <bpmn:{n.timer_kind} xsi:type="bpmn:tFormalExpression">{escape(n.timer)}</bpmn:{n.timer_kind}>')
+            lines.append('      </bpmn:timerEventDefinition>')
+        out.extend(pad + line for line in lines)
+        if n.type == "subProcess":
+            emit(n.id, pad + "  ")
+        out.append(f'{pad}    </bpmn:{n.type}>')
+
+    def emit_flow(f: Flow, pad: str) -> None:
         attrs = f'id="{f.id}" sourceRef="{f.source}" targetRef="{f.target}"' + (f' name={quoteattr(f.name)}' if f.name else "")
         if f.condition:
-            out.append(f'    <bpmn:sequenceFlow {attrs}>')
-            out.append(f'      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{escape(f.condition)}</bpmn:conditionExpression>')
-            out.append('    </bpmn:sequenceFlow>')
+            out.append(f'{pad}    <bpmn:sequenceFlow {attrs}>')
+            out.append(f'{pad}      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">{escape(f.condition)}</bpmn:conditionExpression>')
+            out.append(f'{pad}    </bpmn:sequenceFlow>')
         else:
-            out.append(f'    <bpmn:sequenceFlow {attrs} />')
+            out.append(f'{pad}    <bpmn:sequenceFlow {attrs} />')
+
+    emit("", "")
     out.append('  </bpmn:process>')
     out.append(f'  <bpmndi:BPMNDiagram id="BPMNDiagram_{pid}">')
     out.append(f'    <bpmndi:BPMNPlane id="BPMNPlane_{pid}" bpmnElement="Collaboration_{pid}">')
@@ -189,7 +221,7 @@ def build(pid: str, pname: str, lanes: list[tuple[str, str]], nodes: list[Node],
         out.append('      </bpmndi:BPMNShape>')
     for n in nodes:
         x, y, w, h = bounds[n.id]
-        extra = ' isMarkerVisible="true"' if n.type == "exclusiveGateway" else ""
+        extra = ' isMarkerVisible="true"' if n.type == "exclusiveGateway" else ' isExpanded="true"' if n.type == "subProcess" else ""
         out.append(f'      <bpmndi:BPMNShape id="{n.id}_di" bpmnElement="{n.id}"{extra}>')
         out.append(f'        <dc:Bounds x="{x}" y="{y}" width="{w}" height="{h}" />')
         if n.name and kind(n) != "task":

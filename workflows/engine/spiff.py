@@ -157,3 +157,29 @@ def make_serializer() -> BpmnWorkflowSerializer:
     config = dict(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = SpecRefWorkflowConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+def prepare_multi_instance(*specs: Any) -> None:
+    """Make Camunda multi-instance tasks of freshly parsed specs behave as in the process that started them.
+
+    SpiffWorkflow 3.2 wires a multi-instance child's ``completed_event`` to ``merge_child`` only when it creates
+    the child, and the Camunda spec fills ``data_input``/``input_item`` (from ``camunda:collection`` /
+    ``camunda:elementVariable``) only when the task starts. An instance restored against a spec parsed in
+    another process (restart, second worker) would then never merge its children, or append their items
+    instead of updating the collection in place. Call once per parsed spec, before any instance uses it.
+    """
+    from SpiffWorkflow.bpmn.specs.data_spec import TaskDataReference
+    from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask
+
+    for spec in specs:
+        for task_spec in list(spec.task_specs.values()):
+            if not isinstance(task_spec, LoopTask) or not task_spec.task_spec:
+                continue
+            if isinstance(task_spec, MultiInstanceTask) and task_spec.cardinality is None and task_spec.data_output is not None \
+                    and task_spec.data_input is None:
+                task_spec.data_input = TaskDataReference(task_spec.data_output.bpmn_id)
+                if task_spec.output_item is not None:
+                    task_spec.input_item = TaskDataReference(task_spec.output_item.bpmn_id)
+            child = spec.task_specs[task_spec.task_spec]
+            if not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)

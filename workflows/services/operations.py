@@ -26,11 +26,20 @@ ACTIVE_GROUP_STATUSES = ("applying", "filed", "dissolving")
 class Operations:
     """The ``tasks.registry.Operations`` protocol over one transaction."""
 
-    def __init__(self, session: Session, instance: ProcessInstance, threshold: int, extensions: dict[str, Callable[..., Any]] | None = None) -> None:
+    def __init__(self, session: Session, instance: ProcessInstance, threshold: int, extensions: dict[str, Callable[..., Any]] | None = None,
+                 runtime: Any = None) -> None:
         self.session = session
         self.instance = instance
         self.threshold = threshold
         self.extensions = extensions or {}
+        self.runtime = runtime  # the Runtime, for operations that start or advance other instances (registry_ops)
+
+    @property
+    def registry(self) -> Any:
+        """Registry changes of the other processes (accounts, owners, rosters, cleanup): ``registry_ops.RegistryOps``."""
+        from .registry_ops import RegistryOps
+
+        return RegistryOps(self)
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         # operations added by later modules (documents, registry changes) register here by name
