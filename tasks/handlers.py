@@ -2,3 +2,4 @@
 
 from . import common, group_approval  # noqa: F401
 from . import account_filing  # noqa: F401
+from . import owner_change  # noqa: F401

@@ -83,6 +83,34 @@ class RegistryOps:
             return None
         return group_view(group, self.session.get(Person, group.owner_id) if group.owner_id else None)
 
+    def find_group(self, unit_id: int | None, data: dict[str, Any], statuses: tuple[str, ...] = ("filed", "dissolving"),
+                   kinds: tuple[str, ...] | None = None) -> tuple[dict[str, Any] | None, str | None]:
+        """The group a form names: ``group_id`` (system starts) or ``group_name`` within the unit.
+
+        Returns (facts, None), or (None, a Chinese message saying what is wrong).
+        """
+        group = self.group(data.get("group_id")) if data.get("group_id") else None
+        if group is None:
+            name = str(data.get("group_name") or "").strip()
+            if not name:
+                return None, "请填写工作群组或公众号名称"
+            rows = self.session.scalars(select(WorkGroup).where(WorkGroup.unit_id == unit_id, WorkGroup.status.in_(statuses))).all()
+            rows = [g for g in rows if kinds is None or g.kind in kinds]
+            exact = [g for g in rows if g.name == name]
+            close = exact or [g for g in rows if name in g.name]
+            if len(close) != 1:
+                known = "、".join(g.name for g in rows[:10]) or "（无）"
+                what = "多个" if close else "没有"
+                return None, f"本单位台账中{what}名称为「{name}」的有效群组，请核对名称。本单位在册：{known}"
+            group = close[0]
+        if group.status not in statuses:
+            return None, f"群组「{group.name}」当前状态为{GROUP_STATUSES.get(group.status, group.status)}，不能办理"
+        if kinds is not None and group.kind not in kinds:
+            return None, f"「{group.name}」是{GROUP_KINDS.get(group.kind, group.kind)}，不适用本流程"
+        if unit_id is not None and group.unit_id != unit_id:
+            return None, f"群组「{group.name}」不属于本单位，请由该群组所在单位发起"
+        return self.group_facts(group.id), None
+
     def person(self, username: str | None) -> Person | None:
         if not username:
             return None
