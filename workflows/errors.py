@@ -28,6 +28,10 @@ class Forbidden(AppError):
     """The caller is known but may not do this."""
 
 
+class Unavailable(AppError):
+    """An optional part of the server (LibreOffice, the scheduler) is not there; try another way."""
+
+
 class Conflict(AppError):
     """The state changed meanwhile (task already completed, instance moved on)."""
 

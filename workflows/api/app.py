@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from ..services.runtime import Runtime, get_runtime
-from . import errors, routes
+from . import errors, routes, routes_documents
 
 
 def create_app(rt: Runtime | None = None) -> FastAPI:
@@ -14,6 +14,7 @@ def create_app(rt: Runtime | None = None) -> FastAPI:
     app.state.runtime = rt or get_runtime()
     errors.install(app)
     app.include_router(routes.router)
+    app.include_router(routes_documents.router)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

@@ -7,9 +7,9 @@ from dataclasses import asdict
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from ..errors import AppError, Conflict, Forbidden, InvalidDiagram, InvalidImport, InvalidInput, NotAuthenticated, NotFound
+from ..errors import AppError, Conflict, Forbidden, InvalidDiagram, InvalidImport, InvalidInput, NotAuthenticated, NotFound, Unavailable
 
-STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, NotAuthenticated: 401, InvalidInput: 422, InvalidDiagram: 422, InvalidImport: 422}
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, NotAuthenticated: 401, InvalidInput: 422, InvalidDiagram: 422, InvalidImport: 422, Unavailable: 503}
 
 
 def status_of(exc: AppError) -> int:

@@ -88,7 +88,8 @@ def start_process(rt: Runtime, key: str, username: str, data: dict[str, Any] | N
         session.flush()
         session.add(AuditEvent(instance_id=inst.id, at=now, who_id=actor.id, who=actor.username, action="start",
                                details={"version": definition.version}))
-        initial = {"applicant_username": actor.username, "applicant_name": actor.name, "unit_name": actor.unit.name}
+        initial = {"applicant_username": actor.username, "applicant_name": actor.name, "unit_name": actor.unit.name,
+                   "party_org_name": actor.unit.party_org.name}
         workflow = rt.engine.new_workflow(loaded, initial, _invoker(session, rt, inst))
         run_engine(session, rt, inst, workflow, loaded, rt.engine.run)
         if data:

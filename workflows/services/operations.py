@@ -41,6 +41,15 @@ class Operations:
 
         return RegistryOps(self)
 
+    @property
+    def documents(self) -> Any:
+        """Forms of the measures rendered and stored with the instance: ``document_ops.DocumentOps``."""
+        from ..settings import get_settings
+        from .document_ops import DocumentOps
+
+        settings = self.runtime.settings if self.runtime is not None else get_settings()
+        return DocumentOps(self.session, settings.templates_dir)
+
     def __getattr__(self, name: str) -> Callable[..., Any]:
         # operations added by later modules (documents, registry changes) register here by name
         try:

@@ -42,8 +42,9 @@ NODES = [
     student_review,
     Node("gw_final_decision", "exclusiveGateway", "审批意见", lane=2, col=6, default="Flow_final_approve"),
     Node("file_group", "serviceTask", "登记备案", lane=2, col=7, topic="file_group"),
-    Node("end_filed", "endEvent", "已备案", lane=2, col=8, properties={"outcome": "completed"}),
-    Node("end_rejected", "endEvent", "未通过", lane=1, col=8, properties={"outcome": "rejected"}),
+    Node("make_att1", "serviceTask", "生成审批表（附件1）", lane=2, col=8, topic="make_document", inputs={"kind": "att1"}),
+    Node("end_filed", "endEvent", "已备案", lane=2, col=9, properties={"outcome": "completed"}),
+    Node("end_rejected", "endEvent", "未通过", lane=1, col=9, properties={"outcome": "rejected"}),
 ]
 FLOWS = [
     Flow("Flow_start", "start", "apply"),
@@ -60,7 +61,8 @@ FLOWS = [
     Flow("Flow_final_approve", "gw_final_decision", "file_group", "同意"),
     Flow("Flow_final_return", "gw_final_decision", "apply", "退回修改", 'decision == "return"'),
     Flow("Flow_final_reject", "gw_final_decision", "end_rejected", "不同意", 'decision == "reject"'),
-    Flow("Flow_filed", "file_group", "end_filed"),
+    Flow("Flow_filed", "file_group", "make_att1"),
+    Flow("Flow_documented", "make_att1", "end_filed"),
 ]
 for host, esc, to in [(apply, None, ""), (unit_review, "P3WD", "party_org"), (party_review, "P3WD", "party_office"), (student_review, "P3WD", "party_office")]:
     n, f = reminder_and_escalation(host, "P2WD" if esc else "P3WD", esc, to)
