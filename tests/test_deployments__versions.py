@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.flows import act, apply
 from workflows.db import unit_of_work
@@ -67,5 +67,4 @@ def test_only_process_owners_deploy(sqlite_rt):
 
     with pytest.raises(Forbidden):
         deployments.deploy(sqlite_rt, [("group_approval.bpmn", source(sqlite_rt).replace(b"P3WD", b"P4WD"))], "staff_cs")
-    with unit_of_work(write=False, engine=sqlite_rt.db) as s:
-        assert s.scalar(select(func.count()).select_from(ProcessDefinition)) == 1
+    assert versions(sqlite_rt) == [1]
