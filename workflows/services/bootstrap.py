@@ -26,4 +26,4 @@ def prepare(rt: Runtime, demo: bool = True) -> list[Deployed]:
         log.info("empty database: loading the demo university")
         load_demo(engine=rt.db)
     rt.reload_calendar()
-    return deploy_directory(rt, rt.settings.bpmn_dir)
+    return deploy_directory(rt, rt.settings.bpmn_dir, skip_known=True)  # keep versions deployed from the modeler

@@ -1,7 +1,10 @@
 """Validate and deploy BPMN files. A deploy is all-or-nothing: one bad file and no version is created.
 
 A file whose content is unchanged keeps its version; changed content becomes the next version. Running
-instances stay on the version they started with.
+instances stay on the version they started with. Content hashes of later versions that repeat an earlier
+content (a redeploy, a modeler rollback) carry a ``:<version>`` suffix; "unchanged" compares without it.
+``skip_known`` (start-up deploys of ``bpmn/``) leaves a process alone when the file's content was deployed
+before, so a version made later in the modeler is not replaced by the file at the next start.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import clock
 from ..db import unit_of_work
@@ -34,7 +37,7 @@ def validate_file(rt: Runtime, xml: bytes, file: str = "") -> list[DiagramError]
     return errors
 
 
-def deploy(rt: Runtime, files: list[tuple[str, bytes]], username: str | None = None) -> list[Deployed]:
+def deploy(rt: Runtime, files: list[tuple[str, bytes]], username: str | None = None, *, skip_known: bool = False) -> list[Deployed]:
     """Deploy ``(file name, content)`` pairs. Raises :class:`InvalidDiagram` listing every problem."""
     errors: list[DiagramError] = []
     parsed = []
@@ -59,9 +62,10 @@ def deploy(rt: Runtime, files: list[tuple[str, bytes]], username: str | None = N
         for key, title, xml in parsed:
             digest = hashlib.sha256(xml).hexdigest()
             same = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.content_hash == digest))
-            latest = session.scalar(select(func.max(ProcessDefinition.version)).where(ProcessDefinition.key == key)) or 0
-            if same is not None and same.version == latest:
-                results.append(Deployed(key, same.name, same.version, False))
+            newest = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version.desc()).limit(1))
+            latest = newest.version if newest is not None else 0
+            if newest is not None and (newest.content_hash.split(":")[0] == digest or (skip_known and same is not None)):
+                results.append(Deployed(key, newest.name, newest.version, False))
                 continue
             definition = ProcessDefinition(key=key, name=title, version=latest + 1, content_hash=digest if same is None else f"{digest}:{latest + 1}",
                                            bpmn_xml=xml.decode("utf-8"), deployed_at=clock.now(), deployed_by=username or "system")
@@ -72,5 +76,5 @@ def deploy(rt: Runtime, files: list[tuple[str, bytes]], username: str | None = N
     return results
 
 
-def deploy_directory(rt: Runtime, directory: Path, username: str | None = None) -> list[Deployed]:
-    return deploy(rt, [(p.name, p.read_bytes()) for p in sorted(directory.glob("*.bpmn"))], username)
+def deploy_directory(rt: Runtime, directory: Path, username: str | None = None, *, skip_known: bool = False) -> list[Deployed]:
+    return deploy(rt, [(p.name, p.read_bytes()) for p in sorted(directory.glob("*.bpmn"))], username, skip_known=skip_known)
