@@ -4,3 +4,5 @@ from . import common, group_approval  # noqa: F401
 from . import account_filing  # noqa: F401
 from . import documents  # noqa: F401
 from . import owner_change  # noqa: F401
+from . import temp_group_expiry  # noqa: F401
+from . import account_deregistration  # noqa: F401
