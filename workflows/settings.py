@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     temp_group_max_days: int = Field(90, description="art. 6: longest a temporary group may run without approval, in days")
     account_idle_days: int = Field(14, description="art. 10: days without an update after which an official account is deregistered")
     expression_max_length: int = Field(500, description="longest condition or expression a diagram may carry, in characters")
+    session_max_age_seconds: int = Field(8 * 3600, description="web app: lifetime of the signed session cookie of a signed-in user")
+    session_cookie_secure: bool = Field(False, description="web app: send the session cookie over HTTPS only (set true behind TLS)")
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, description="web app: largest file attachment accepted on a task form, in bytes")
+    urge_interval_seconds: int = Field(3600, description="催办: shortest time between two urges of the same task, in seconds")
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> "Settings":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from ..services.runtime import Runtime, get_runtime
-from . import errors, routes, routes_documents
+from . import errors, routes, routes_actions, routes_documents
 
 
 def create_app(rt: Runtime | None = None) -> FastAPI:
@@ -15,6 +15,10 @@ def create_app(rt: Runtime | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(routes.router)
     app.include_router(routes_documents.router)
+    app.include_router(routes_actions.router)
+    from ..web import install_web
+
+    install_web(app, app.state.runtime)
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:

@@ -1,6 +1,7 @@
 """All SQLAlchemy models; importing this package registers every table on ``Base.metadata``."""
 
 from .base import Base
+from .collab import CopyRecord, Draft
 from .org import PartyOrg, Person, RoleAssignment, Unit
 from .process import (
     AuditEvent, CalendarDay, Document, HumanTask, Incident, Notification, ProcessDefinition, ProcessInstance, TimerDue,
@@ -10,5 +11,5 @@ from .registry import GROUP_KINDS, GROUP_STATUSES, Filing, Membership, WorkGroup
 __all__ = [
     "Base", "PartyOrg", "Person", "RoleAssignment", "Unit", "AuditEvent", "HumanTask", "Incident",
     "ProcessDefinition", "ProcessInstance", "TimerDue", "Notification", "CalendarDay", "Document", "GROUP_KINDS", "GROUP_STATUSES", "Filing",
-    "Membership", "WorkGroup",
+    "Membership", "WorkGroup", "CopyRecord", "Draft",
 ]

@@ -88,6 +88,11 @@ class HumanTask(Base):
     opinion: Mapped[str | None] = mapped_column(Text, default=None)
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     escalated: Mapped[bool] = mapped_column(default=False)
+    # ``task``: a READY user task of the engine; ``addsign``: an extra sign-off (加签) by one named person that
+    # must be done before ``parent_id`` can be completed. The projection only syncs ``task`` rows.
+    kind: Mapped[str] = mapped_column(String(20), default="task", server_default="task")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), default=None, index=True)
+    last_urged_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class TimerDue(Base):

@@ -18,7 +18,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..forms import validate_submission
 from ..models import AuditEvent, HumanTask, Incident, Person, ProcessDefinition, ProcessInstance
 from ..db import unit_of_work
-from . import projection
+from . import addsign, projection
 from .operations import Operations, make_invoker
 from .people import may_act, person_by_username
 from .runtime import Runtime, handler_registry
@@ -130,6 +130,10 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
             raise Conflict("该待办已被办理或已撤销，请刷新后查看")
         if not may_act(session, actor, row):
             raise Forbidden("您不是该待办的办理人，无权办理")
+        if row.kind == addsign.KIND:
+            addsign.sign(session, actor, row, data)
+            return inst.id
+        addsign.guard_parent(session, row)
         workflow, loaded = restore(session, rt, inst)
         element = loaded.element(row.spec_id)
         assert element is not None

@@ -18,6 +18,7 @@ from .. import clock
 from ..engine.facade import LoadedSpec
 from ..models import AuditEvent, HumanTask, Notification, ProcessInstance, TimerDue
 from ..roles import resolve
+from . import addsign
 from .people import holders, party_org_of, person_id_lookup
 from .runtime import Runtime
 
@@ -50,12 +51,14 @@ def save(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, lo
 
 def _project_tasks(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, now: datetime) -> None:
     ready = {t.guid: t for t in rt.engine.ready_user_tasks(workflow)} if inst.status in {"running", "error"} else {}
-    open_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")).all()
+    open_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open",
+                                                        HumanTask.kind == "task")).all()
     known = {row.task_guid for row in open_rows}
     for row in open_rows:
         if row.task_guid not in ready:
             row.state = "cancelled"
             row.completed_at = now
+    addsign.cancel_orphans(session, inst.id)
     if not ready:
         return
     party_org_id = party_org_of(session, inst.unit_id)

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session, aliased
 from ..db import unit_of_work
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..forms import form_schema
-from ..models import AuditEvent, Document, HumanTask, Person, ProcessDefinition, ProcessInstance, RoleAssignment
+from ..models import AuditEvent, CopyRecord, Document, HumanTask, Person, ProcessDefinition, ProcessInstance, RoleAssignment
 from ..roles import ROLES
+from . import addsign
 from .people import is_overseer, may_act, person_by_username
 from .runtime import Runtime
 
-SCOPES = ("mine", "group", "done", "started")
+SCOPES = ("mine", "group", "done", "started", "copied")
 
 
 def task_item(row: HumanTask, names: dict[int, str] | None = None) -> dict[str, Any]:
@@ -30,6 +31,7 @@ def task_item(row: HumanTask, names: dict[int, str] | None = None) -> dict[str, 
         "completed": row.completed_at.isoformat() if row.completed_at else None,
         "decision": row.decision, "opinion": row.opinion,
         "reminders_sent": row.reminders_sent, "escalated": row.escalated,
+        "kind": row.kind, "parent_id": row.parent_id,
     }
 
 
@@ -48,9 +50,13 @@ def candidate_clause(person_id: int):  # type: ignore[no-untyped-def]
 
 def list_tasks(rt: Runtime, username: str, scope: str = "mine", limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """``mine``: open tasks I may do (assigned or via my roles); ``group``: open unclaimed tasks of my roles;
-    ``done``: tasks I completed; ``started``: open tasks of instances I started."""
+    ``done``: tasks I completed; ``started``: open tasks of instances I started; ``copied``: copies sent to me."""
     if scope not in SCOPES:
         raise InvalidInput(f"scope 只能是 {'、'.join(SCOPES)}")
+    if scope == "copied":
+        from .views import list_copied
+
+        return list_copied(rt, username, limit, offset)
     limit = max(1, min(limit, 200))
     with unit_of_work(write=False, engine=rt.db) as session:
         me = person_by_username(session, username)
@@ -87,6 +93,8 @@ def get_task(rt: Runtime, username: str, task_id: int) -> dict[str, Any]:
         assert definition is not None
         element = rt.loaded(definition).element(row.spec_id)
         item = task_item(row, _usernames(session, {row.assignee_id}))
+        if row.kind == addsign.KIND:
+            element = addsign.FORM
         item["form"] = form_schema(element) if element else {"type": "object", "properties": {}}
         item["data"] = inst.data
         item["can_complete"] = row.state == "open" and may_act(session, me, row)
@@ -97,6 +105,8 @@ def involved(session: Session, me: Person, inst: ProcessInstance) -> bool:
     if inst.started_by_id == me.id or is_overseer(me):
         return True
     if session.scalar(select(exists().where(AuditEvent.instance_id == inst.id, AuditEvent.who_id == me.id))):
+        return True
+    if session.scalar(select(exists().where(CopyRecord.instance_id == inst.id, CopyRecord.person_id == me.id))):
         return True
     open_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")).all()
     return any(may_act(session, me, r) for r in open_rows)

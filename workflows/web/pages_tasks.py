@@ -1,0 +1,192 @@
+"""Task pages: 待办 / 已办 / 抄送我的 / 通知 lists, one task with its form, and the task actions."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from ..errors import Conflict, Forbidden, InvalidInput
+from ..services import actions, instances, queries, views
+from .auth import User, WebUser
+from .formview import fields, initial_values, submitted_values
+from .render import flash, is_htmx, page, safe_next
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+
+
+def _rt(request: Request) -> Any:
+    return request.app.state.runtime
+
+
+@router.get("/", response_class=HTMLResponse)
+def my_tasks(request: Request, user: User) -> Response:
+    rt = _rt(request)
+    items = views.with_instances(rt, queries.list_tasks(rt, user.username, "mine", PAGE_SIZE)["items"])
+    return page(request, "tasks.html", {"user": user, "nav": "mine", "title": "待办", "items": items,
+                                        "empty": "暂无待办事项"})
+
+
+@router.get("/done", response_class=HTMLResponse)
+def done_tasks(request: Request, user: User) -> Response:
+    rt = _rt(request)
+    items = views.with_instances(rt, queries.list_tasks(rt, user.username, "done", PAGE_SIZE)["items"])
+    return page(request, "tasks.html", {"user": user, "nav": "done", "title": "已办", "items": items, "done": True,
+                                        "empty": "还没有办理过的事项"})
+
+
+@router.get("/copied", response_class=HTMLResponse)
+def copied(request: Request, user: User) -> Response:
+    rt = _rt(request)
+    items = views.with_instances(rt, views.list_copied(rt, user.username, PAGE_SIZE)["items"])
+    return page(request, "copied.html", {"user": user, "nav": "copied", "items": items})
+
+
+@router.get("/notifications", response_class=HTMLResponse)
+def notifications(request: Request, user: User) -> Response:
+    result = views.list_notifications(_rt(request), user.username, PAGE_SIZE)
+    return page(request, "notifications.html", {"user": user, "nav": "notifications", **result})
+
+
+@router.post("/notifications/read")
+def read_all(request: Request, user: User) -> Response:
+    views.mark_read(_rt(request), user.username)
+    flash(request, "已全部标为已读")
+    return RedirectResponse("/notifications", status_code=303)
+
+
+def _task_page(request: Request, user: WebUser, task_id: int, values: dict[str, Any] | None = None,
+               errors: dict[str, str] | None = None, problem: str = "", status: int = 200) -> Response:
+    rt = _rt(request)
+    task = queries.get_task(rt, user.username, task_id)
+    schema = task["form"]
+    draft = actions.load_draft(rt, task_id, user.username) if task["can_complete"] else None
+    shown = values if values is not None else initial_values(schema, task["data"] or {}, draft)
+    inst = queries.get_instance(rt, user.username, task["instance_id"])
+    context = views.task_context(rt, user.username, task_id)
+    history = [h for h in inst["history"] if h["action"] in {"complete", "sign", "transfer", "add_sign", "withdraw"}]
+    return page(request, "task.html", {
+        "user": user, "task": task, "inst": inst, "fields": fields(schema, shown, errors or {}), "errors": errors or {},
+        "problem": problem, "draft_saved": bool(draft) and values is None, "ctx": context,
+        "summary": views.application_summary(rt, task["instance_id"], task["element"]) if task["kind"] == "task" else [],
+        "names": views.names_of(rt, {h["who"] for h in inst["history"]}), "history": history,
+        "people": views.people_choices(rt) if task["can_complete"] else [],
+        "pending_addsign": any(a["state"] == "open" for a in context["addsigns"]),
+    }, status)
+
+
+@router.get("/tasks/{task_id}", response_class=HTMLResponse)
+def task_page(request: Request, user: User, task_id: int) -> Response:
+    return _task_page(request, user, task_id)
+
+
+@router.post("/tasks/{task_id}", response_class=HTMLResponse)
+async def submit_task(request: Request, user: User, task_id: int) -> Response:
+    """提交 (complete) or 保存草稿 (save a draft); a failed submit re-shows everything typed with the errors."""
+    rt = _rt(request)
+    form = await request.form()
+    task = queries.get_task(rt, user.username, task_id)
+    if not task["can_complete"]:
+        raise Forbidden("您不是该待办的办理人，无权办理") if task["state"] == "open" else Conflict("该待办已被办理或已撤销")
+    values = submitted_values(task["form"], form)
+    errors: dict[str, str] = {}
+    for upload in form.getlist("attachments"):
+        if isinstance(upload, UploadFile) and upload.filename:
+            try:
+                actions.add_attachment(rt, task["instance_id"], user.username, upload.filename, await upload.read(),
+                                       upload.content_type or "")
+            except InvalidInput as exc:
+                errors["attachments"] = "；".join(e.message for e in exc.errors) or exc.message
+    if form.get("_action") == "draft":
+        actions.save_draft(rt, task_id, user.username, values)
+        flash(request, "草稿已保存" + ("，但部分附件未上传：" + errors["attachments"] if errors else ""), "error" if errors else "ok")
+        return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+    if errors:
+        return _task_page(request, user, task_id, values, errors, "附件未能上传，请检查后重新提交", 422)
+    try:
+        instance_id = instances.complete_task(rt, task_id, user.username, values)
+    except InvalidInput as exc:
+        for e in exc.errors:
+            errors[e.field] = f"{errors[e.field]}；{e.message}" if e.field in errors else e.message
+        return _task_page(request, user, task_id, values, errors, "表单填写有误，请按提示修改后重新提交", 422)
+    except Conflict as exc:
+        return _task_page(request, user, task_id, values, {}, exc.message, 409)
+    flash(request, f"已提交：{task['name']}")
+    return RedirectResponse("/" if form.get("decision") or task["kind"] != "task" else f"/instances/{instance_id}", status_code=303)
+
+
+def _back(request: Request, task_id: int, form: Any) -> str:
+    return safe_next(str(form.get("next") or ""), f"/tasks/{task_id}")
+
+
+def _people(text: str) -> list[str]:
+    return [p for p in re.split(r"[,，、;；\s]+", text or "") if p]
+
+
+@router.post("/tasks/{task_id}/claim", response_class=HTMLResponse)
+async def claim(request: Request, user: User, task_id: int) -> Response:
+    rt = _rt(request)
+    form = await request.form()
+    try:
+        actions.claim(rt, task_id, user.username)
+    except Conflict as exc:
+        if is_htmx(request):
+            return HTMLResponse(f'<p class="flash error" role="alert">{exc.message}</p>')
+        flash(request, exc.message, "error")
+        return RedirectResponse("/", status_code=303)
+    if is_htmx(request):
+        item = views.with_instances(rt, [queries.get_task(rt, user.username, task_id)])[0]
+        return page(request, "_task_card.html", {"user": user, "t": item, "claimed": True})
+    flash(request, "已签收，请办理")
+    return RedirectResponse(safe_next(str(form.get("next") or ""), f"/tasks/{task_id}"), status_code=303)
+
+
+async def _action(request: Request, task_id: int, run: Any, done: str, after: str | None = None) -> Response:
+    """Run one task action from a posted form: success flashes ``done``; a refusal flashes why and goes back."""
+    form = await request.form()
+    try:
+        message = run(form)
+    except (InvalidInput, Conflict) as exc:
+        detail = "；".join(e.message for e in exc.errors) if isinstance(exc, InvalidInput) and exc.errors else exc.message
+        flash(request, detail, "error")
+        return RedirectResponse(_back(request, task_id, form), status_code=303)
+    flash(request, message or done)
+    return RedirectResponse(after or _back(request, task_id, form), status_code=303)
+
+
+@router.post("/tasks/{task_id}/transfer")
+async def transfer(request: Request, user: User, task_id: int) -> Response:
+    rt = _rt(request)
+    return await _action(request, task_id, lambda f: actions.transfer(rt, task_id, user.username, str(f.get("to") or ""),
+                                                                      str(f.get("note") or "")) and None,
+                         "已转办", after="/")
+
+
+@router.post("/tasks/{task_id}/add-sign")
+async def add_sign(request: Request, user: User, task_id: int) -> Response:
+    rt = _rt(request)
+    return await _action(request, task_id, lambda f: actions.add_sign(rt, task_id, user.username, str(f.get("to") or ""),
+                                                                      str(f.get("note") or "")) and None,
+                         "已加签，待加签人签署后才能办理本待办")
+
+
+@router.post("/tasks/{task_id}/copy")
+async def copy(request: Request, user: User, task_id: int) -> Response:
+    rt = _rt(request)
+    instance_id = queries.get_task(rt, user.username, task_id)["instance_id"]
+
+    def run(f: Any) -> str:
+        n = actions.copy(rt, instance_id, user.username, _people(str(f.get("to") or "")), str(f.get("note") or ""), task_id)
+        return f"已抄送 {n} 人" if n else "所选人员此前已抄送过"
+
+    return await _action(request, task_id, run, "已抄送")
+
+
+@router.post("/tasks/{task_id}/urge")
+async def urge(request: Request, user: User, task_id: int) -> Response:
+    rt = _rt(request)
+    return await _action(request, task_id, lambda f: f"已催办，提醒了 {actions.urge(rt, task_id, user.username)} 人", "已催办")
