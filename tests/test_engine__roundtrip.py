@@ -17,15 +17,15 @@ LOADED = parse_spec("test", XML)
 APPLICATION = {"group_name": "测试群", "group_kind": "qq_group", "is_student": False}
 
 PATHS = {
-    "approve": ([("apply", APPLICATION), ("unit_head_review", {"decision": "approve"}), ("party_org_review", {"decision": "approve"})], "completed", ["check_duplicates", "file_group"]),
+    "approve": ([("apply", APPLICATION), ("unit_head_review", {"decision": "approve"}), ("party_org_review", {"decision": "approve"})], "completed", ["check_duplicates", "file_group", "make_document"]),
     "reject_unit": ([("apply", APPLICATION), ("unit_head_review", {"decision": "reject"})], "rejected", ["check_duplicates"]),
     "reject_party": ([("apply", APPLICATION), ("unit_head_review", {"decision": "approve"}), ("party_org_review", {"decision": "reject"})], "rejected", ["check_duplicates"]),
     "return_resubmit": ([("apply", APPLICATION), ("unit_head_review", {"decision": "return"}), ("apply", APPLICATION),
                          ("unit_head_review", {"decision": "approve"}), ("party_org_review", {"decision": "return"}), ("apply", APPLICATION),
                          ("unit_head_review", {"decision": "approve"}), ("party_org_review", {"decision": "approve"})], "completed",
-                        ["check_duplicates", "check_duplicates", "check_duplicates", "file_group"]),
+                        ["check_duplicates", "check_duplicates", "check_duplicates", "file_group", "make_document"]),
     "student": ([("apply", {**APPLICATION, "is_student": True, "student_body": "xuegong"}), ("unit_head_review", {"decision": "approve"}),
-                 ("student_body_review", {"decision": "approve"})], "completed", ["check_duplicates", "file_group"]),
+                 ("student_body_review", {"decision": "approve"})], "completed", ["check_duplicates", "file_group", "make_document"]),
     "student_reject": ([("apply", {**APPLICATION, "is_student": True}), ("unit_head_review", {"decision": "approve"}),
                         ("student_body_review", {"decision": "reject"})], "rejected", ["check_duplicates"]),
 }
