@@ -1,1 +1,195 @@
-"""`groupgov bench`: performance figures of the product against the raw engine (see run_benchmarks)."""
+"""``groupgov bench``: performance figures of the product against the raw engine.
+
+:func:`run_benchmarks` prints one line per figure, ``name: value unit`` (names in interface.md "Benchmark
+figures"; each a median of repeated runs), and writes them to ``<var>/bench/<timestamp>.json`` and
+``<var>/bench/latest.txt`` (quick runs: ``latest-quick.txt``) so versions can be compared. A figure that
+cannot be measured here is left out and the reason goes to stderr; nothing is estimated or faked.
+
+Groups, one module each: raw (plain SpiffWorkflow), engine (use cases on SQLite and PostgreSQL), http
+(uvicorn + httpx), tasklist, timers, docs (.docx rendering), serve (start-up time and idle memory).
+Every group works on its own scratch databases; nothing touches the configured database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .common import Figure, Sizes, Unavailable
+
+GROUPS = ("raw", "engine", "postgres", "http", "tasklist", "timers", "docs", "serve")
+
+
+class Bench:
+    """One run: sizes, the figures so far, and shared resources (a PostgreSQL cluster, started on demand)."""
+
+    def __init__(self, sizes: Sizes, stack: ExitStack) -> None:
+        from ..settings import get_settings
+
+        self.sizes = sizes
+        self.settings = get_settings()
+        self.figures: dict[str, Figure] = {}
+        self.skipped: dict[str, str] = {}
+        self._stack = stack
+        self._pg_url: str | None = None
+
+    def postgres_server(self) -> str:
+        """Base URL of a throw-away local PostgreSQL cluster, stopped when the run ends."""
+        if self._pg_url is None:
+            from .pgcluster import LocalPostgres, find_postgres_bindir
+
+            bindir = find_postgres_bindir()
+            if bindir is None:
+                raise Unavailable("no PostgreSQL server binaries (initdb, pg_ctl); apt-get install postgresql")
+            server = LocalPostgres(bindir)
+            try:
+                self._pg_url = server.start()
+            except Exception as exc:
+                raise Unavailable(f"could not start a local PostgreSQL cluster: {exc}") from exc
+            self._stack.callback(server.stop)
+        return self._pg_url
+
+    def add(self, figure: Figure) -> None:
+        self.figures[figure.name] = figure
+        print(figure.line(), flush=True)
+
+    def skip(self, what: str, reason: str) -> None:
+        self.skipped[what] = reason
+        print(f"bench: {what} not measured: {reason}", file=sys.stderr, flush=True)
+
+
+def _raw(b: Bench) -> list[Figure]:
+    from . import raw
+    from .common import bpmn_file
+
+    return raw.run(b.sizes, bpmn_file(b.settings))
+
+
+def _engine(b: Bench) -> list[Figure]:
+    from . import engine
+
+    figures = engine.run_sqlite(b.sizes)
+    raw_limit = b.figures.get("raw_limit_sqlite")
+    if raw_limit is not None:
+        figures.append(Figure("engine_ratio_to_raw", figures[0].value / raw_limit.value, "", "engine_sqlite / raw_limit_sqlite"))
+    else:
+        b.skip("engine_ratio_to_raw", "raw_limit_sqlite was not measured")
+    return figures
+
+
+def _postgres(b: Bench) -> list[Figure]:
+    from . import engine
+
+    return engine.run_postgres(b.sizes, b.postgres_server())
+
+
+def _http(b: Bench) -> list[Figure]:
+    from . import http
+
+    return http.run(b.sizes)
+
+
+def _tasklist(b: Bench) -> list[Figure]:
+    from . import tasklist
+
+    return tasklist.run(b.sizes)
+
+
+def _timers(b: Bench) -> list[Figure]:
+    from . import timers
+
+    return timers.run(b)
+
+
+def _docs(b: Bench) -> list[Figure]:
+    from . import docs
+
+    return docs.run(b.sizes, b.settings.templates_dir)
+
+
+def _serve(b: Bench) -> list[Figure]:
+    from . import serve
+
+    return serve.run(b)
+
+
+RUNNERS: dict[str, Callable[[Bench], list[Figure]]] = {
+    "raw": _raw, "engine": _engine, "postgres": _postgres, "http": _http, "tasklist": _tasklist,
+    "timers": _timers, "docs": _docs, "serve": _serve,
+}
+
+
+def run_benchmarks(quick: bool = False, only: Sequence[str] | None = None) -> None:
+    """Run the groups (all, or ``only`` those named in :data:`GROUPS`), print and store the figures."""
+    sizes = Sizes.for_run(quick)
+    started = datetime.now(timezone.utc)
+    load = _loadavg()
+    if load and load[0] > (os.cpu_count() or 1) / 2:
+        print(f"bench: the machine is busy (load average {load[0]:.1f} on {os.cpu_count()} CPUs): "
+              "throughput figures will be pessimistic", file=sys.stderr)
+    with ExitStack() as stack:
+        bench = Bench(sizes, stack)
+        for name in GROUPS:
+            if only and name not in only:
+                continue
+            try:
+                for figure in RUNNERS[name](bench):
+                    bench.add(figure)
+            except Unavailable as exc:
+                bench.skip(name, str(exc))
+            except Exception as exc:  # one broken group never hides the others' figures
+                bench.skip(name, f"failed: {type(exc).__name__}: {exc}")
+                traceback.print_exc(file=sys.stderr)
+    path = write_results(bench, started, quick, load)
+    print(f"bench: results written to {path}", file=sys.stderr)
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def _loadavg() -> tuple[float, float, float] | None:
+    try:
+        return os.getloadavg()
+    except OSError:
+        return None
+
+
+def write_results(bench: Bench, started: datetime, quick: bool, load_before: tuple[float, float, float] | None) -> Path:
+    """``<var>/bench/<UTC timestamp>[-quick].json`` and ``latest[-quick].txt`` (the printed lines)."""
+    folder = bench.settings.state_dir / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = "-quick" if quick else ""
+    record: dict[str, Any] = {
+        "started": started.isoformat(), "seconds": round(time.time() - started.timestamp(), 1), "quick": quick,
+        "commit": _git_commit(bench.settings.root_dir), "python": platform.python_version(),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                    "loadavg_before": load_before, "loadavg_after": _loadavg()},
+        "sizes": bench.sizes.__dict__,
+        "figures": {f.name: {"value": f.value, "unit": f.unit, **({"detail": f.detail} if f.detail else {})}
+                    for f in bench.figures.values()},
+        "not_measured": bench.skipped,
+    }
+    path = folder / f"{started.strftime('%Y%m%dT%H%M%SZ')}{suffix}.json"
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    lines = [f.line() for f in bench.figures.values()]
+    (folder / f"latest{suffix}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
