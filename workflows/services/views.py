@@ -216,3 +216,13 @@ def display_value(prop: dict[str, Any], value: Any) -> str:
     if isinstance(value, bool) or prop.get("type") == "boolean":
         return "是" if value is True or str(value).lower() == "true" else "否"
     return str(prop.get("x-enum-labels", {}).get(value, value))
+
+
+def element_names(rt: Runtime, instance_id: int) -> dict[str, str]:
+    """Element id → Chinese name in the instance's diagram (audit rows of handlers name the element id)."""
+    with unit_of_work(write=False, engine=rt.db) as session:
+        inst = session.get(ProcessInstance, instance_id)
+        definition = session.get(ProcessDefinition, inst.definition_id) if inst else None
+        if definition is None:
+            return {}
+        return {e.id: e.name for e in rt.loaded(definition).model.elements.values() if e.name}

@@ -98,6 +98,9 @@ def fields(schema: dict[str, Any], values: dict[str, Any], errors: dict[str, str
             attrs["inputmode"] = "tel"
             hint = hint or "11 位手机号，或带区号的固定电话，如 0519-86953000"
         out.append(FieldView(fid, prop.get("title", fid), widget, fid in required, hint, value, options, errors.get(fid, ""), attrs))
+    first_bad = next((f for f in out if f.error and f.widget not in {"radio", "decision"}), None)
+    if first_bad is not None:
+        first_bad.attrs["autofocus"] = "autofocus"  # keyboard and screen-reader users land on the first mistake
     return out
 
 

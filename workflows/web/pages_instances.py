@@ -32,7 +32,7 @@ def instance_page(request: Request, user: User, instance_id: int) -> Response:
     tasks = views.with_instances(rt, inst["tasks"])
     return page(request, "instance.html", {
         "user": user, "inst": inst, "history": history, "names": names, "tasks": tasks,
-        "summary": views.application_summary(rt, instance_id),
+        "summary": views.application_summary(rt, instance_id), "elements": views.element_names(rt, instance_id),
         "mine": {t["id"] for t in queries.list_tasks(rt, user.username, "mine", 200)["items"] if t["instance_id"] == instance_id},
         "is_applicant": inst["started_by"] == user.username,
     })
