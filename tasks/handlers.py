@@ -7,3 +7,4 @@ from . import owner_change  # noqa: F401
 from . import temp_group_expiry  # noqa: F401
 from . import account_deregistration  # noqa: F401
 from . import member_exit  # noqa: F401
+from . import cleanup_refiling  # noqa: F401

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     temp_group_max_members: int = Field(50, description="art. 6: most members a temporary group may have without approval")
     temp_group_max_days: int = Field(90, description="art. 6: longest a temporary group may run without approval, in days")
     account_idle_days: int = Field(14, description="art. 10: days without an update after which an official account is deregistered")
+    campaign_remind_days: int = Field(3, description="art. 7: days before a cleanup campaign's deadline when units that have not finished are reminded")
     expression_max_length: int = Field(500, description="longest condition or expression a diagram may carry, in characters")
     session_max_age_seconds: int = Field(8 * 3600, description="web app: lifetime of the signed session cookie of a signed-in user")
     session_cookie_secure: bool = Field(False, description="web app: send the session cookie over HTTPS only (set true behind TLS)")

@@ -61,6 +61,13 @@ class RegistryOps:
         self.instance = ops.instance
         self.runtime = ops.runtime
 
+    @property
+    def campaign(self) -> Any:
+        """The art. 7 cleanup operations (``campaign_ops.CampaignOps``)."""
+        from .campaign_ops import CampaignOps
+
+        return CampaignOps(self)
+
     # ------------------------------------------------------------------ facts
 
     @property
