@@ -132,3 +132,15 @@ def view(rt: Runtime, instance_id: int) -> dict[str, Any]:
 
 def open_elements(rt: Runtime, instance_id: int) -> list[str]:
     return sorted(t["element"] for t in view(rt, instance_id)["tasks"])
+
+
+def document_text(rt: Runtime, instance_id: int, kind: str) -> str:
+    """The text of the instance's generated .docx of ``kind`` (its document.xml, tags stripped)."""
+    import io
+    import re
+    import zipfile
+
+    with unit_of_work(write=False, engine=rt.db) as s:
+        content = s.scalar(select(Document.content).where(Document.instance_id == instance_id, Document.kind == kind))
+    xml = zipfile.ZipFile(io.BytesIO(content)).read("word/document.xml").decode("utf-8")
+    return re.sub(r"<[^>]+>", "", xml)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.process_flows import audit, do, documents, escalated_tasks, filings, fire_after, groups_of_instance, notified, open_elements, view
+from tests.process_flows import audit, do, document_text, documents, escalated_tasks, filings, fire_after, groups_of_instance, notified, open_elements, view
 from workflows.services import instances
 
 ACCOUNT = {
@@ -34,10 +34,11 @@ def test_filed_path_registers_the_account_with_att2(rt):
     assert account.details["registered_name"] == "江苏理工学院计算机工程学院"
     assert account.details["admin"]["email"] == "li@jsut.edu.cn"
     assert len(filings(rt, account.id)) == 1
-    docs = documents(rt, iid)
-    if docs:  # the documents module renders att. 2 when it is installed
-        assert docs[0][0] == "att2" and docs[0][2] > 1000
-        assert inst["data"]["att2_document_id"]
+    [(kind, name, size)] = documents(rt, iid)
+    assert (kind, name) == ("att2", "公众号备案登记表-计算机工程学院团学风采.docx") and size > 1000
+    assert inst["data"]["att2_document_id"] and any(d["kind"] == "att2" for d in inst["documents"])
+    att2 = document_text(rt, iid, "att2")
+    assert all(text in att2 for text in ("计算机工程学院团学风采", "江苏理工学院计算机工程学院", "13912345678", "准予备案", "卫部长"))
     assert [d["decision"] for d in inst["data"]["decisions"].values()] == ["approve", "approve"]
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.process_flows import add_group, audit, days_later, do, documents, escalated_tasks, filings, fire_after, group, notified, open_elements, view
+from tests.process_flows import add_group, audit, days_later, do, document_text, documents, escalated_tasks, filings, fire_after, group, notified, open_elements, view
 from workflows import clock
 from workflows.db import unit_of_work
 from workflows.errors import Forbidden, InvalidImport
@@ -56,7 +56,10 @@ def test_campaign_refiles_kept_groups_and_has_dissolved_ones_confirmed(rt):
     data = view(rt, pid)["data"]
     dissolving = {i["group_name"]: i["group_id"] for i in data["dissolve_items"]}
     assert all(group(rt, gid).status == "dissolving" for gid in dissolving.values())
-    assert documents(rt, pid) == [] or documents(rt, pid)[0][0] == "att3"
+    assert [d[:2] for d in documents(rt, pid)] == [("att3", "工作群组备案登记表-计算机工程学院.docx")]
+    att3 = document_text(rt, pid, "att3")
+    assert "计算机工程学院教学通知群" in att3 and "常规教学工作需要" in att3 and "学院闲聊群" not in att3
+    assert "周统计" in att3 and "张院长" in att3 and "刘书记" in att3  # statistician, unit head, Party secretary
     assert campaign_progress(rt, "admin", cid)["items"][0]["stage"] == "解散工作群组并确认"
     do(rt, "staff_cs2", "confirm_dissolve", {"dissolved_on": "2026-11-30", "opinion": "已解散"})
     assert group(rt, dissolving["2019级辅导员群"]).status == "dissolved"

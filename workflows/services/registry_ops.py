@@ -7,7 +7,6 @@ Methods that start or advance other instances use ``Operations.runtime`` (see ``
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,10 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 
 from .. import clock
-from ..models import Document, Filing, HumanTask, Membership, Notification, Person, WorkGroup
+from ..models import Filing, HumanTask, Membership, Notification, Person, WorkGroup
 from ..models.registry import GROUP_KINDS, GROUP_STATUSES
-
-log = logging.getLogger(__name__)
 
 ACCOUNT_KINDS = ("wechat_official_account", "qq_official_account")
 DEFAULT_TZ = "Asia/Shanghai"
@@ -128,25 +125,11 @@ class RegistryOps:
 
     # ------------------------------------------------------------------ documents
 
-    def store_document(self, ctx: Any, kind: str, context: dict[str, Any], name: str) -> int | None:
-        """Render form ``kind`` (att1-att3) with ``workflows.documents`` and link it to the instance.
-
-        Returns the document id, or None when the documents module is not installed in this build.
-        """
-        try:
-            from ..documents import render_document
-        except ImportError:  # documents are another module's job; filing must not depend on it
-            log.warning("workflows.documents is not available: %s not generated for instance %s", kind, ctx.instance_id)
-            return None
-        from ..settings import ROOT_DIR
-
-        templates = self.runtime.settings.templates_dir if self.runtime is not None else ROOT_DIR / "templates"
-        content = render_document(kind, context, templates)
-        doc = Document(instance_id=ctx.instance_id, name=name, kind=kind, content=content, created_at=ctx.now)
-        self.session.add(doc)
-        self.session.flush()
-        self.record(ctx, "document", {"document_id": doc.id, "kind": kind, "name": name})
-        return doc.id
+    def store_document(self, ctx: Any, kind: str, context: dict[str, Any], name: str) -> int:
+        """Render form ``kind`` (att1-att3) through ``ctx.ops.documents`` and link it to the instance (audited)."""
+        doc_id = self.ops.documents.store(ctx, kind, name, context)
+        self.record(ctx, "document", {"document_id": doc_id, "kind": kind, "name": name})
+        return doc_id
 
     # ------------------------------------------------------------------ status changes
 
