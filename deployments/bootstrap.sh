@@ -53,4 +53,11 @@ sync_frontend() {
         log "npm ci (front-end packages pinned in package-lock.json)"
         npm ci --no-audit --no-fund --loglevel=error || { log "npm ci failed"; return 1; }
     fi
+    # the process owners' modeler (bpmn-js + properties panel are ES modules) is bundled by the pinned esbuild
+    local bundle=workflows/web/static/vendor/modeler.js
+    if [ -f workflows/web/frontend/modeler.js ] && { [ ! -f "$bundle" ] || [ package-lock.json -nt "$bundle" ] \
+            || [ -n "$(find workflows/web/frontend -type f -newer "$bundle" 2>/dev/null | head -n 1)" ]; }; then
+        log "npm run build:modeler (bundle of the BPMN modeler)"
+        npm run --silent build:modeler || { log "building the modeler bundle failed"; return 1; }
+    fi
 }

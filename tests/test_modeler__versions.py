@@ -105,7 +105,7 @@ def test_versions_with_instance_counts_and_catalogue(sqlite_rt):
     ga = listed["group_approval"]
     assert ga["current"] == 2
     assert [(v["version"], v["instances"]) for v in ga["versions"]] == [(1, {"running": 1}), (2, {"running": 2})]
-    cat = modeler.catalogue()
+    cat = modeler.catalogue(sqlite_rt, "admin")
     assert {"remind", "escalate", "file_group"} <= {h["name"] for h in cat["handlers"]}
     assert {"unit_head", "party_org", "secretary"} <= {r["code"] for r in cat["roles"]}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from ..services.runtime import Runtime, get_runtime
-from . import errors, routes, routes_actions, routes_documents
+from . import errors, routes, routes_actions, routes_admin, routes_documents
 
 
 def create_app(rt: Runtime | None = None) -> FastAPI:
@@ -16,6 +16,7 @@ def create_app(rt: Runtime | None = None) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(routes_documents.router)
     app.include_router(routes_actions.router)
+    app.include_router(routes_admin.router)  # /api/admin (dashboard), /api/modeler (process owners)
     from ..web import install_web
 
     install_web(app, app.state.runtime)

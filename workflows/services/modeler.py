@@ -51,8 +51,10 @@ def _definition(session: Session, key: str, version: int | None = None) -> Proce
     return found
 
 
-def catalogue() -> dict[str, Any]:
+def catalogue(rt: Runtime, username: str) -> dict[str, Any]:
     """What the editor offers: registered handlers (service-task topics) and roles (candidate groups)."""
+    with unit_of_work(write=False, engine=rt.db) as session:
+        require_owner(session, username)
     return {"handlers": [{"name": h.name, "title": h.title, "params": list(h.params)} for h in handler_registry().infos()],
             "roles": [{"code": code, "label": label, "scope": scope} for code, (label, scope) in ROLES.items()]}
 
