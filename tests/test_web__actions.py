@@ -6,13 +6,19 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.flows import apply, open_task
+from tests.flows import apply
 from tests.web_live import browser, csrf_of, live, login, phone, shot  # noqa: F401  (fixtures)
 from workflows.db import unit_of_work
 from workflows.models import HumanTask, ProcessInstance
-from workflows.services import queries
+from workflows.services import instances, queries
 
 pytestmark = pytest.mark.browser
+
+
+def task_of(live, instance_id: int) -> int:
+    """The id of the instance's one open task."""
+    [task] = queries.get_instance(live.rt, "admin", instance_id)["tasks"]
+    return task["id"]
 
 
 def task_row(live, task_id: int) -> HumanTask:
@@ -37,9 +43,7 @@ def test_withdraw_before_and_after_the_unit_head_acted(live, browser):
         assert queries.get_instance(live.rt, "staff_cs", iid)["status"] == "terminated"
 
         iid2 = apply(live.rt, group_name="已被退回的工作群")
-        open_task(live.rt, "head_cs", "unit_head_review")
-        from tests.flows import act
-        act(live.rt, "head_cs", "unit_head_review", {"decision": "return", "opinion": "请修改"})
+        instances.complete_task(live.rt, task_of(live, iid2), "head_cs", {"decision": "return", "opinion": "请修改"})
         page.goto(f"{live.url}/instances/{iid2}")
         page.get_by_text("撤回申请", exact=True).click()
         page.get_by_role("button", name="确认撤回").click()
@@ -50,8 +54,7 @@ def test_withdraw_before_and_after_the_unit_head_acted(live, browser):
 
 
 def test_transfer_hands_the_task_to_a_colleague(live, browser):
-    apply(live.rt, group_name="需要转办的工作群")
-    tid = open_task(live.rt, "head_cs", "unit_head_review")["id"]
+    tid = task_of(live, apply(live.rt, group_name="需要转办的工作群"))
     due = task_row(live, tid).due_at
     head_ctx, other_ctx = phone(browser), phone(browser)
     try:
@@ -78,8 +81,7 @@ def test_transfer_hands_the_task_to_a_colleague(live, browser):
 
 
 def test_a_stranger_can_neither_see_nor_act_even_with_a_forged_post(live, browser):
-    apply(live.rt, group_name="别人看不到的工作群")
-    tid = open_task(live.rt, "head_cs", "unit_head_review")["id"]
+    tid = task_of(live, apply(live.rt, group_name="别人看不到的工作群"))
     ctx = phone(browser)
     try:
         page = login(ctx, live, "staff_me")  # another school's staff member
@@ -100,8 +102,7 @@ def test_a_stranger_can_neither_see_nor_act_even_with_a_forged_post(live, browse
 
 
 def test_posts_without_a_valid_csrf_token_are_refused(live, browser):
-    apply(live.rt, group_name="防跨站请求的工作群")
-    tid = open_task(live.rt, "head_cs", "unit_head_review")["id"]
+    tid = task_of(live, apply(live.rt, group_name="防跨站请求的工作群"))
     ctx = phone(browser)
     try:
         r = ctx.request.post(f"{live.url}/login", form={"username": "head_cs", "password": "demo"}, max_redirects=0)
@@ -126,5 +127,60 @@ def test_posts_without_a_valid_csrf_token_are_refused(live, browser):
         # the same post with the page's token goes through
         r = ctx.request.post(f"{live.url}/tasks/{tid}", form={"csrf_token": csrf_of(page), "decision": "approve"}, max_redirects=0)
         assert r.status == 303 and task_row(live, tid).state == "completed"
+    finally:
+        ctx.close()
+
+
+def test_add_sign_then_copy(live, browser):
+    tid = task_of(live, apply(live.rt, group_name="需要加签的工作群"))
+    head_ctx, sec_ctx, prop_ctx = phone(browser), phone(browser), phone(browser)
+    try:
+        head = login(head_ctx, live, "head_cs")
+        head.goto(f"{live.url}/tasks/{tid}")
+        head.get_by_text("加签", exact=True).click()
+        head.get_by_label("请谁加签（用户名或姓名）").fill("刘书记")
+        head.get_by_role("button", name="确认加签").click()
+        assert head.get_by_role("status").filter(has_text="已加签").is_visible()
+        head.get_by_label("意见说明").fill("同意，请书记把关")
+        head.get_by_role("button", name="同意", exact=True).click()
+        assert "尚未签署" in head.locator("#problem").inner_text()
+        assert head.get_by_label("意见说明").input_value() == "同意，请书记把关"
+        shot(head, "14-addsign-pending")
+
+        sec = login(sec_ctx, live, "secretary_cs")
+        sec.locator(".card", has_text="加签：单位(部门)负责人审核").get_by_role("link").first.click()
+        assert sec.get_by_text("这是对「单位(部门)负责人审核」的加签").is_visible()
+        sec.get_by_role("button", name="同意", exact=True).click()
+        sec.wait_for_url(f"{live.url}/")
+
+        head.goto(f"{live.url}/tasks/{tid}")
+        head.get_by_text("抄送", exact=True).click()
+        head.get_by_label("抄送给（用户名或姓名，多人用逗号分隔）").fill("propaganda，discipline")
+        head.get_by_role("button", name="确认抄送").click()
+        assert head.get_by_role("status").filter(has_text="已抄送 2 人").is_visible()
+        head.get_by_role("button", name="同意", exact=True).click()
+        head.wait_for_url(f"{live.url}/")
+        assert task_row(live, tid).state == "completed"
+
+        prop = login(prop_ctx, live, "propaganda")
+        prop.get_by_role("navigation").get_by_role("link", name="抄送我的").click()
+        shot(prop, "15-copied")
+        prop.get_by_role("link", name="新建工作群组审批：需要加签的工作群").click()
+        assert "刘书记" in prop.locator(".timeline").inner_text() and "加签意见" in prop.locator(".timeline").inner_text()
+    finally:
+        for ctx in (head_ctx, sec_ctx, prop_ctx):
+            ctx.close()
+
+
+def test_desktop_layout(live, browser):
+    iid = apply(live.rt, group_name="桌面端查看的工作群")
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    try:
+        page = login(ctx, live, "head_cs")
+        shot(page, "16-desktop-tasks")
+        page.goto(f"{live.url}/instances/{iid}")
+        page.wait_for_selector("#diagram[data-ready='1']")
+        assert "scroll" not in (page.locator("#diagram").get_attribute("class") or "")  # fits the box on a desktop
+        shot(page, "17-desktop-instance")
     finally:
         ctx.close()

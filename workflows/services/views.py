@@ -82,24 +82,45 @@ def unread_count(session: Session, person_id: int) -> int:
 
 
 def counts(rt: Runtime, person_id: int) -> dict[str, int]:
-    """Badges of the navigation: unread notifications and copies."""
+    """Badges of the navigation: open tasks, unread notifications and unread copies."""
+    from sqlalchemy import and_, or_
+
+    from .queries import candidate_clause
+
     with unit_of_work(write=False, engine=rt.db) as session:
         copies = session.scalar(select(func.count()).select_from(CopyRecord).where(
             CopyRecord.person_id == person_id, CopyRecord.read_at.is_(None))) or 0
-        return {"unread": unread_count(session, person_id), "copies": copies}
+        tasks = session.scalar(select(func.count()).select_from(HumanTask).where(and_(
+            HumanTask.state == "open", or_(HumanTask.assignee_id == person_id, candidate_clause(person_id))))) or 0
+        return {"unread": unread_count(session, person_id), "copies": copies, "tasks": tasks}
 
 
 def mark_read(rt: Runtime, username: str, instance_id: int | None = None) -> None:
-    """Mark the caller's notifications read (all, or those of one instance) and, with an instance, its copy."""
-    with unit_of_work(engine=rt.db) as session:
-        me = person_by_username(session, username)
-        now = clock.now()
-        cond = [Notification.person_id == me.id, Notification.read_at.is_(None)]
+    """Mark the caller's notifications read (all, or those of one instance) and, with an instance, its copy.
+
+    Pages call this on every view: the write transaction is only opened when something is unread.
+    """
+    from sqlalchemy import exists
+
+    def conditions(person_id: int) -> tuple[list[Any], list[Any]]:
+        notes = [Notification.person_id == person_id, Notification.read_at.is_(None)]
+        copies = [CopyRecord.person_id == person_id, CopyRecord.read_at.is_(None), CopyRecord.instance_id == instance_id]
         if instance_id is not None:
-            cond.append(Notification.instance_id == instance_id)
-            session.execute(update(CopyRecord).where(CopyRecord.person_id == me.id, CopyRecord.instance_id == instance_id,
-                                                     CopyRecord.read_at.is_(None)).values(read_at=now))
-        session.execute(update(Notification).where(*cond).values(read_at=now))
+            notes.append(Notification.instance_id == instance_id)
+        return notes, copies
+
+    with unit_of_work(write=False, engine=rt.db) as session:
+        me = person_by_username(session, username)
+        notes, copies = conditions(me.id)
+        pending = session.scalar(select(exists().where(*notes))) or (
+            instance_id is not None and session.scalar(select(exists().where(*copies))))
+    if not pending:
+        return
+    with unit_of_work(engine=rt.db) as session:
+        now = clock.now()
+        if instance_id is not None:
+            session.execute(update(CopyRecord).where(*copies).values(read_at=now))
+        session.execute(update(Notification).where(*notes).values(read_at=now))
 
 
 def my_instances(rt: Runtime, username: str, limit: int = 50, offset: int = 0) -> dict[str, Any]:

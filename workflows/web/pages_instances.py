@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ..errors import Conflict, InvalidInput
 from ..services import actions, queries, views
 from .auth import User
-from .render import HIDDEN_ACTIONS, flash, page
+from .render import HIDDEN_ACTIONS, flash, history_people, page
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,7 +27,7 @@ def instance_page(request: Request, user: User, instance_id: int) -> Response:
     inst = queries.get_instance(rt, user.username, instance_id)
     views.mark_read(rt, user.username, instance_id)
     history = [h for h in inst["history"] if h["action"] not in HIDDEN_ACTIONS]
-    names = views.names_of(rt, {h["who"] for h in history} | {inst["started_by"] or ""} | _targets(history))
+    names = views.names_of(rt, history_people(history) | {inst["started_by"] or ""})
     tasks = views.with_instances(rt, inst["tasks"])
     return page(request, "instance.html", {
         "user": user, "inst": inst, "history": history, "names": names, "tasks": tasks,
@@ -36,14 +35,6 @@ def instance_page(request: Request, user: User, instance_id: int) -> Response:
         "mine": {t["id"] for t in queries.list_tasks(rt, user.username, "mine", 200)["items"] if t["instance_id"] == instance_id},
         "is_applicant": inst["started_by"] == user.username,
     })
-
-
-def _targets(history: list[dict[str, Any]]) -> set[str]:
-    out: set[str] = set()
-    for h in history:
-        to = (h.get("details") or {}).get("to")
-        out.update(to if isinstance(to, list) else [to] if isinstance(to, str) else [])
-    return out
 
 
 @router.post("/instances/{instance_id}/withdraw")

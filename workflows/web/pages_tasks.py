@@ -13,7 +13,7 @@ from ..errors import Conflict, Forbidden, InvalidInput
 from ..services import actions, instances, queries, views
 from .auth import User, WebUser
 from .formview import fields, initial_values, submitted_values
-from .render import flash, is_htmx, page, safe_next
+from .render import flash, history_people, is_htmx, page, safe_next
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -67,13 +67,14 @@ def _task_page(request: Request, user: WebUser, task_id: int, values: dict[str, 
     draft = actions.load_draft(rt, task_id, user.username) if task["can_complete"] else None
     shown = values if values is not None else initial_values(schema, task["data"] or {}, draft)
     inst = queries.get_instance(rt, user.username, task["instance_id"])
+    views.mark_read(rt, user.username, task["instance_id"])
     context = views.task_context(rt, user.username, task_id)
     history = [h for h in inst["history"] if h["action"] in {"complete", "sign", "transfer", "add_sign", "withdraw"}]
     return page(request, "task.html", {
         "user": user, "task": task, "inst": inst, "fields": fields(schema, shown, errors or {}), "errors": errors or {},
         "problem": problem, "draft_saved": bool(draft) and values is None, "ctx": context,
         "summary": views.application_summary(rt, task["instance_id"], task["element"]) if task["kind"] == "task" else [],
-        "names": views.names_of(rt, {h["who"] for h in inst["history"]}), "history": history,
+        "names": views.names_of(rt, history_people(inst["history"])), "history": history,
         "people": views.people_choices(rt) if task["can_complete"] else [],
         "pending_addsign": any(a["state"] == "open" for a in context["addsigns"]),
     }, status)

@@ -52,6 +52,15 @@ def make_templates(rt: Runtime) -> Jinja2Templates:
     return templates
 
 
+def history_people(history: list[dict[str, Any]]) -> set[str]:
+    """Usernames a timeline names: who acted, and to whom (transfer, add-sign, copy)."""
+    out = {h["who"] for h in history}
+    for h in history:
+        to = (h.get("details") or {}).get("to")
+        out.update(to if isinstance(to, list) else [to] if isinstance(to, str) else [])
+    return out
+
+
 def flash(request: Request, text: str, kind: str = "ok") -> None:
     """A one-time message shown on the next page (kept in the session)."""
     request.session.setdefault("flash", []).append({"kind": kind, "text": text})

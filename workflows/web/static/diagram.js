@@ -8,7 +8,7 @@
   var box = document.getElementById("diagram");
   if (!box) { return; }
   if (!window.BpmnJS) { box.textContent = "流程图组件未安装（npm ci），请参看下方办理记录。"; return; }
-  var MIN_SCALE = 0.6, PAD = 20;
+  var MIN_SCALE = 0.6, PAD = 20, WIDE = 600;
   fetch(box.getAttribute("data-src"), { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
     .then(function (d) {
@@ -21,9 +21,10 @@
         var registry = viewer.get("elementRegistry");
         var inner = canvas.viewbox().inner;
         var fit = Math.min(box.clientWidth / (inner.width + 2 * PAD), box.clientHeight / (inner.height + 2 * PAD));
-        if (fit >= MIN_SCALE / 1.5) {
+        if (fit >= MIN_SCALE / 1.5 || box.clientWidth >= WIDE) {
           canvas.zoom("fit-viewport");
         } else {
+          viewer.get("zoomScroll").toggle(false);  // the box scrolls natively; the wheel must not move the canvas
           var width = Math.ceil((inner.width + 2 * PAD) * MIN_SCALE), height = Math.ceil((inner.height + 2 * PAD) * MIN_SCALE);
           box.classList.add("scroll");
           holder.style.width = width + "px";
