@@ -144,3 +144,20 @@ def document_text(rt: Runtime, instance_id: int, kind: str) -> str:
         content = s.scalar(select(Document.content).where(Document.instance_id == instance_id, Document.kind == kind))
     xml = zipfile.ZipFile(io.BytesIO(content)).read("word/document.xml").decode("utf-8")
     return re.sub(r"<[^>]+>", "", xml)
+
+
+def demo_runtime(tmp_path: Any) -> Runtime:
+    """A fresh SQLite runtime holding the demo university (accounts of interface.md, password ``demo``) and bpmn/."""
+    from tests.conftest import BPMN_DIR
+    from workflows.services.demo import load_demo
+    from workflows.services.deployments import deploy_directory
+    from workflows.services.runtime import build_runtime
+    from workflows.services.schema import upgrade
+    from workflows.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    upgrade(url)
+    rt = build_runtime(Settings(database_url=url, var_dir=tmp_path / "var", secret_key="test-secret", environment="test"))
+    load_demo(engine=rt.db)
+    deploy_directory(rt, BPMN_DIR)
+    return rt

@@ -12,26 +12,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import BPMN_DIR
+from tests.process_flows import demo_runtime
 from workflows.db import unit_of_work
 from workflows.models import Filing, Person, RoleAssignment, Unit, WorkGroup
 from workflows.services import instances, queries
 from workflows.services.campaign import campaign_progress
-from workflows.services.demo import load_demo
-from workflows.services.deployments import deploy_directory
 from workflows.services.registry import today
-from workflows.services.runtime import Runtime, build_runtime
-from workflows.services.schema import upgrade
-from workflows.settings import Settings
+from workflows.services.runtime import Runtime
 
 
 @pytest.fixture
 def demo_rt(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    upgrade(url)
-    rt = build_runtime(Settings(database_url=url, var_dir=tmp_path / "var", secret_key="test-secret", environment="test"))
-    load_demo(engine=rt.db)
-    deploy_directory(rt, BPMN_DIR)
+    rt = demo_runtime(tmp_path)
     yield rt
     rt.db.dispose()
 

@@ -183,6 +183,22 @@ def timers_fire() -> None:
 
 
 @app.command()
+def periodic(name: Annotated[str, typer.Argument(help="temp-groups, idle-accounts, campaign-deadlines or all")]) -> None:
+    """Run a periodic start once, now (idempotent): ended temporary groups (art. 6), official accounts idle two weeks
+    (art. 10), cleanup campaign deadlines (art. 7). The scheduler runs the same use cases on its own."""
+    from .services import periodic as jobs
+
+    rt = _rt()
+    if name != "all" and name not in jobs.PERIODIC:
+        typer.echo(f"unknown periodic start {name}; choose from: {', '.join(jobs.PERIODIC)}, all", err=True)
+        raise typer.Exit(2)
+    lines = jobs.run_all(rt) if name == "all" else jobs.PERIODIC[name](rt)
+    for line in lines:
+        typer.echo(line)
+    typer.echo(f"{name}: {len(lines)} action(s)")
+
+
+@app.command()
 def serve(host: Annotated[str | None, typer.Option(help="default 127.0.0.1")] = None,
           port: Annotated[int | None, typer.Option(help="default 8000")] = None) -> None:
     """Run the web app and the scheduler; on an empty database migrate, load the demo and deploy bpmn/ first."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from ..services.runtime import Runtime, get_runtime
+from . import routes_registry
 from . import errors, routes, routes_actions, routes_admin, routes_documents
 
 
@@ -14,6 +15,7 @@ def create_app(rt: Runtime | None = None) -> FastAPI:
     app.state.runtime = rt or get_runtime()
     errors.install(app)
     app.include_router(routes.router)
+    app.include_router(routes_registry.router)  # /api/registry, /api/campaigns, /api/periodic
     app.include_router(routes_documents.router)
     app.include_router(routes_actions.router)
     app.include_router(routes_admin.router)  # /api/admin (dashboard), /api/modeler (process owners)
