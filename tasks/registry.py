@@ -21,6 +21,14 @@ class Operations(Protocol):
     def notify(self, ctx: "HandlerContext", kind: str, role: str | None, message: str) -> int: ...
     def record(self, ctx: "HandlerContext", action: str, details: dict[str, Any]) -> None: ...
 
+    @property
+    def registry(self) -> Any:
+        """Registry changes of the other processes (workflows/services/registry_ops.py)."""
+
+    @property
+    def documents(self) -> Any:
+        """Render and store the measures' forms (workflows/services/document_ops.py)."""
+
 
 @dataclass
 class HandlerContext:

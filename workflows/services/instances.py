@@ -33,7 +33,7 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition:
 
 
 def _invoker(session: Session, rt: Runtime, inst: ProcessInstance):  # type: ignore[no-untyped-def]
-    return make_invoker(session, handler_registry(), inst, Operations(session, inst, rt.settings.duplicate_threshold, runtime=rt))
+    return make_invoker(session, handler_registry(), inst, Operations(session, inst, rt))
 
 
 def _record_failure(session: Session, inst: ProcessInstance, exc: HandlerFailed) -> str:

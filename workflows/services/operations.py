@@ -5,7 +5,6 @@ Every handler call runs inside a SAVEPOINT: a handler that fails leaves nothing 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -19,6 +18,7 @@ from ..engine.spiff import HandlerFailed
 from ..models import AuditEvent, Filing, HumanTask, Notification, ProcessInstance, WorkGroup
 from ..roles import ROLES, resolve
 from .people import holders, party_org_of, person_id_lookup
+from .runtime import Runtime
 
 ACTIVE_GROUP_STATUSES = ("applying", "filed", "dissolving")
 
@@ -26,13 +26,11 @@ ACTIVE_GROUP_STATUSES = ("applying", "filed", "dissolving")
 class Operations:
     """The ``tasks.registry.Operations`` protocol over one transaction."""
 
-    def __init__(self, session: Session, instance: ProcessInstance, threshold: int, extensions: dict[str, Callable[..., Any]] | None = None,
-                 runtime: Any = None) -> None:
+    def __init__(self, session: Session, instance: ProcessInstance, runtime: Runtime) -> None:
         self.session = session
         self.instance = instance
-        self.threshold = threshold
-        self.extensions = extensions or {}
-        self.runtime = runtime  # the Runtime, for operations that start or advance other instances (registry_ops)
+        self.runtime = runtime  # settings, and for operations that start or advance other instances (registry_ops)
+        self.threshold = runtime.settings.duplicate_threshold
 
     @property
     def registry(self) -> Any:
@@ -44,18 +42,9 @@ class Operations:
     @property
     def documents(self) -> Any:
         """Forms of the measures rendered and stored with the instance: ``document_ops.DocumentOps``."""
-        from ..settings import get_settings
         from .document_ops import DocumentOps
 
-        settings = self.runtime.settings if self.runtime is not None else get_settings()
-        return DocumentOps(self.session, settings.templates_dir)
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        # operations added by later modules (documents, registry changes) register here by name
-        try:
-            return self.extensions[name]
-        except KeyError:
-            raise AttributeError(name) from None
+        return DocumentOps(self.session, self.runtime.settings.templates_dir)
 
     def find_similar_groups(self, unit_id: int, name: str, function: str) -> list[dict[str, Any]]:
         """Groups of the unit whose name or function is similar (art. 4: one group per piece of work)."""
