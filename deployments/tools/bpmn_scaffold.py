@@ -49,6 +49,7 @@ class Flow:
     target: str
     name: str = ""
     condition: str = ""
+    route: str = ""  # "down" / "up": leave the source at its bottom / top, then turn towards the target (clear of its row)
 
 
 def _parent(node: Node, by_id: dict[str, Node]) -> str:
@@ -231,7 +232,11 @@ def build(pid: str, pname: str, lanes: list[tuple[str, str]], nodes: list[Node],
         sx, sy, sw, sh = bounds[f.source]
         tx, ty, tw, th = bounds[f.target]
         src_boundary = by_id[f.source].type == "boundaryEvent"
-        if ty > sy + sh - 20 and tx <= sx + sw // 2 <= tx + tw:
+        if f.route == "down":
+            pts = [(sx + sw // 2, sy + sh), (sx + sw // 2, ty + th // 2), (tx, ty + th // 2)]
+        elif f.route == "up":
+            pts = [(sx + sw // 2, sy), (sx + sw // 2, ty + th // 2), (tx, ty + th // 2)]
+        elif ty > sy + sh - 20 and tx <= sx + sw // 2 <= tx + tw:
             pts = [(sx + sw // 2, sy + sh), (sx + sw // 2, ty)]
         elif tx > sx:
             a, b = (sx + sw, sy + sh // 2), (tx, ty + th // 2)

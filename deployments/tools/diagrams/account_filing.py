@@ -65,7 +65,7 @@ FLOWS = [
     Flow("Flow_filing_done", "propaganda_review", "gw_filing_decision"),
     Flow("Flow_filing_approve", "gw_filing_decision", "file_account", "同意备案"),
     Flow("Flow_filing_return", "gw_filing_decision", "apply", "退回修改", 'decision == "return"'),
-    Flow("Flow_filing_reject", "gw_filing_decision", "end_rejected", "不予备案", 'decision == "reject"'),
+    Flow("Flow_filing_reject", "gw_filing_decision", "end_rejected", "不予备案", 'decision == "reject"', route="up"),
     Flow("Flow_filed", "file_account", "end_filed"),
 ]
 for host, remind, esc, to in [(apply, "P3WD", "P5WD", "unit_head"), (unit_review, "P2WD", "P3WD", "party_org"),

@@ -36,7 +36,7 @@ NODES = [
 FLOWS = [
     Flow("Flow_start", "start", "gw_origin"),
     Flow("Flow_manual", "gw_origin", "apply", "人工报告"),
-    Flow("Flow_from_import", "gw_origin", "load_member", "人员变动", "bool(group_id)"),
+    Flow("Flow_from_import", "gw_origin", "load_member", "人员变动", "bool(group_id)", route="down"),
     Flow("Flow_reported", "apply", "load_member"),
     Flow("Flow_loaded", "load_member", "gw_ok"),
     Flow("Flow_ok", "gw_ok", "remove_member", "有效"),
