@@ -97,6 +97,8 @@ def test_list_problems_and_returns_go_back_to_the_statistician(sqlite_rt):
     do(rt, "secretary_cs", "secretary_sign", SIGN)
     assert view(rt, pid)["status"] == "completed" and view(rt, cid)["status"] == "completed"
     assert [h["decision"] for h in view(rt, pid)["history"] if h["decision"]] == ["return", "approve", "return", "approve", "approve"]
+    [kept] = view(rt, pid)["data"]["groups"]
+    assert group(rt, kept_id(rt, "教学群")).status == "filed" and kept["owner_username"] == "staff_cs"
 
 
 def test_each_owner_is_reminded_and_escalated_for_their_own_group(sqlite_rt):
@@ -215,3 +217,12 @@ def test_launch_problems_and_every_campaign_task_escalates(sqlite_rt):
     assert escalated_tasks(rt, pid) == {"list_groups": (1, True), "unit_head_sign": (1, True), "secretary_sign": (1, True)}
     do(rt, "secretary_cs", "secretary_sign", SIGN)
     assert view(rt, cid)["status"] == "completed"
+
+
+def kept_id(rt, name):
+    from sqlalchemy import select
+
+    from workflows.models import WorkGroup
+
+    with unit_of_work(write=False, engine=rt.db) as s:
+        return s.scalar(select(WorkGroup.id).where(WorkGroup.name == name))

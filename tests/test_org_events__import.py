@@ -66,3 +66,32 @@ def _tasks(rt, username):
     from workflows.services import queries
 
     return queries.list_tasks(rt, username, "mine", limit=200)["items"]
+
+
+def test_org_import_command_starts_owner_changes_once(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from workflows.cli import app
+    from workflows.services.runtime import get_runtime
+    from workflows.settings import reset_settings
+
+    monkeypatch.setenv("GROUPGOV_DATABASE_URL", f"sqlite:///{tmp_path}/cli.sqlite3")
+    monkeypatch.setenv("GROUPGOV_VAR_DIR", str(tmp_path / "var"))
+    reset_settings()
+    get_runtime.cache_clear()
+    runner = CliRunner()
+    try:
+        for args in (["db", "upgrade"], ["demo", "load"], ["deploy"]):
+            assert runner.invoke(app, args).exit_code == 0
+        add_group(get_runtime(), "staff_cs", "计算机工程学院教学通知群")
+        f = tmp_path / "moves.csv"
+        f.write_text(HEADER + "staff_cs,钱嘉红,机械工程学院,机械工程学院党委,在职\n", encoding="utf-8")
+        first = runner.invoke(app, ["org", "import", str(f)])
+        assert first.exit_code == 0 and "调动 1 人" in first.output and "已发起群主变更" in first.output, first.output
+        second = runner.invoke(app, ["org", "import", str(f)])
+        assert second.exit_code == 0 and "调动 0 人" in second.output and "已发起" not in second.output
+        assert len(instances_of(get_runtime(), "owner_change")) == 1
+    finally:
+        get_runtime().db.dispose()
+        get_runtime.cache_clear()
+        reset_settings()
