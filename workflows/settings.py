@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = Field(False, description="web app: send the session cookie over HTTPS only (set true behind TLS)")
     attachment_max_bytes: int = Field(10 * 1024 * 1024, description="web app: largest file attachment accepted on a task form, in bytes")
     urge_interval_seconds: int = Field(3600, description="催办: shortest time between two urges of the same task, in seconds")
+    prefect_ui_url: str = Field("http://127.0.0.1:4200", description="dashboard: address of the Prefect UI (the scheduler's runs) that the administrators' dashboard links to")
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> "Settings":

@@ -156,8 +156,9 @@ def element_counts(rt: Runtime, username: str, key: str, version: int | None = N
         if definition is None:
             raise NotFound(f"流程 {key} 不存在" + (f"或没有第 {version} 版" if version else ""))
         versions = list(session.scalars(select(ProcessDefinition.version).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version)))
+        names = {e.id: e.name for e in rt.loaded(definition).model.elements.values() if e.name}
         return {"key": key, "name": definition.name, "version": version, "diagram_version": definition.version, "versions": versions,
-                "xml": definition.bpmn_xml, "counts": _element_counts(session, key, version)}
+                "xml": definition.bpmn_xml, "names": names, "counts": _element_counts(session, key, version)}
 
 
 def instance_detail(rt: Runtime, username: str, instance_id: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from ..services.runtime import Runtime
-from . import auth, errors, pages_instances, pages_start, pages_tasks
+from . import admin, auth, errors, pages_instances, pages_start, pages_tasks
 from .csrf import CSRFMiddleware
 from .render import make_templates
 
@@ -39,5 +39,5 @@ def install_web(app: FastAPI, rt: Runtime) -> None:
             log.warning("node_modules/%s is missing (run `npm ci`): pages work without it, the diagram viewer does not", folder)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
-    for module in (auth, pages_tasks, pages_instances, pages_start):
+    for module in (auth, pages_tasks, pages_instances, pages_start, admin):
         app.include_router(module.router)

@@ -26,6 +26,12 @@ const ZH = {
   "Interrupting": "中断任务", "Multi-instance": "多实例", "Loop cardinality": "循环次数", "Default": "默认",
   "Label": "标签", "Local variable name": "局部变量名", "Assignment type": "赋值类型", "Create": "新建", "Remove": "删除",
   "Process": "流程", "Participant": "参与者", "Candidate starter": "可发起人", "Data": "数据",
+  // element types (panel header)
+  "User Task": "用户任务", "Service Task": "服务任务", "Task": "任务", "Lane": "泳道", "Start Event": "开始事件",
+  "End Event": "结束事件", "Exclusive Gateway": "排他网关", "Parallel Gateway": "并行网关", "Inclusive Gateway": "包容网关",
+  "Sequence Flow": "连线", "Timer Boundary Event": "定时边界事件", "Timer Boundary Event (non-interrupting)": "定时边界事件（非中断）",
+  "Timer Intermediate Catch Event": "定时中间事件", "Timer Start Event": "定时开始事件", "Sub Process": "子流程",
+  "Call Activity": "调用活动", "Text Annotation": "注释",
 };
 
 export function translate(template, replacements) {

@@ -81,7 +81,6 @@ function ServiceHandler(props) {
 }
 
 function GroupgovPropertiesProvider(propertiesPanel) {
-  propertiesPanel.registerProvider(400, this);
   this.getGroups = function (element) {
     return function (groups) {
       let group = null;
@@ -96,6 +95,7 @@ function GroupgovPropertiesProvider(propertiesPanel) {
       return groups;
     };
   };
+  propertiesPanel.registerProvider(400, this); // after getGroups exists: registering checks for it
 }
 GroupgovPropertiesProvider.$inject = ["propertiesPanel"];
 const groupgovModule = { __init__: ["groupgovPropertiesProvider"], groupgovPropertiesProvider: ["type", GroupgovPropertiesProvider] };
@@ -175,6 +175,7 @@ function start() {
       if (!res.ok) { show(status, "error", "校验失败：" + (res.data.detail || res.status)); return false; }
       mark(res.data.errors);
       if (res.data.valid) { show(status, "ok", "校验通过，可以部署。"); return true; }
+      if (marked.length) { pick(marked[0]); }
       show(status, "error", "流程图有 " + res.data.errors.length + " 处问题，已在图中标出：", res.data.errors, pick);
       return false;
     });
@@ -192,6 +193,7 @@ function start() {
       }
       const errors = Array.isArray(res.data.detail) ? res.data.detail : [];
       mark(errors);
+      if (marked.length) { pick(marked[0]); }
       show(status, "error", errors.length ? "未部署：流程图有 " + errors.length + " 处问题，已在图中标出：" : "未部署：" + (res.data.detail || res.status), errors, pick);
     });
   }
