@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -67,27 +69,71 @@ def load_small_org(rt: Runtime) -> None:
             s.add(p)
 
 
-def make_runtime(url: str, tmp_path: Path) -> Runtime:
+def runtime_for(url: str, tmp_path: Path) -> Runtime:
     settings = Settings(database_url=url, var_dir=tmp_path / "var", secret_key="test-secret", environment="test")
+    return build_runtime(settings)
+
+
+def make_runtime(url: str, tmp_path: Path) -> Runtime:
+    """A runtime on a new database: migrated, the small org loaded, bpmn/ deployed."""
     upgrade(url)
-    rt = build_runtime(settings)
+    rt = runtime_for(url, tmp_path)
     load_small_org(rt)
     deploy_directory(rt, BPMN_DIR)
     return rt
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One prepared database file per session; each test gets a copy (migrating per test costs ~2 s)."""
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "groupgov.sqlite3"
+    rt = make_runtime(f"sqlite:///{path}", folder)
+    with rt.db.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    rt.db.dispose()
+    return path
+
+
 @pytest.fixture
-def sqlite_rt(tmp_path: Path) -> Iterator[Runtime]:
-    rt = make_runtime(f"sqlite:///{tmp_path / 'groupgov.sqlite3'}", tmp_path)
+def sqlite_rt(tmp_path: Path, sqlite_template: Path) -> Iterator[Runtime]:
+    path = tmp_path / "groupgov.sqlite3"
+    shutil.copyfile(sqlite_template, path)
+    rt = runtime_for(f"sqlite:///{path}", tmp_path)
     yield rt
     rt.db.dispose()
 
 
+@pytest.fixture(scope="session")
+def pg_template(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A prepared PostgreSQL database that each test's database is created from (CREATE DATABASE … TEMPLATE)."""
+    from sqlalchemy.engine import make_url
+
+    from workflows.bench.pgcluster import create_database, drop_database
+
+    name = f"gg_template_{uuid.uuid4().hex[:12]}"
+    create_database(postgres_server, name)
+    rt = make_runtime(make_url(postgres_server).set(database=name).render_as_string(hide_password=False), tmp_path_factory.mktemp("pgt"))
+    rt.db.dispose()
+    yield name
+    drop_database(postgres_server, name)
+
+
 @pytest.fixture
-def pg_rt(postgres_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    rt = make_runtime(postgres_url, tmp_path)
+def pg_rt(postgres_server: str, pg_template: str, tmp_path: Path) -> Iterator[Runtime]:
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    from workflows.bench.pgcluster import drop_database, to_libpq_url
+
+    name = f"gg_test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(to_libpq_url(postgres_server), autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(pg_template)))
+    rt = runtime_for(make_url(postgres_server).set(database=name).render_as_string(hide_password=False), tmp_path)
     yield rt
     rt.db.dispose()
+    drop_database(postgres_server, name)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
