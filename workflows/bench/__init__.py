@@ -79,9 +79,11 @@ def _engine(b: Bench) -> list[Figure]:
     from . import engine
 
     figures = engine.run_sqlite(b.sizes)
-    raw_limit = b.figures.get("raw_limit_sqlite")
-    if raw_limit is not None:
+    raw_limit, raw_cpu = b.figures.get("raw_limit_sqlite"), b.figures.get("raw_cpu_per_instance")
+    if raw_limit is not None and raw_cpu is not None:
         figures.append(Figure("engine_ratio_to_raw", figures[0].value / raw_limit.value, "", "engine_sqlite / raw_limit_sqlite"))
+        figures.append(Figure("engine_cpu_ratio_to_raw", raw_cpu.value / figures[1].value, "",
+                              "raw_cpu_per_instance / engine_cpu_per_instance: the ratio without other programs' load"))
     else:
         b.skip("engine_ratio_to_raw", "raw_limit_sqlite was not measured")
     return figures

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from .common import (APPLICANT, APPROVE, PARTY_ORG, PROCESS_KEY, UNIT_HEAD, Figure, Sizes, application, median,
-                     open_task_id, rate, scratch_dir, scratch_runtime, sqlite_url)
+                     open_task_id, scratch_dir, scratch_runtime, sqlite_url, timed)
 
 # A database for one run: a context manager yielding a SQLAlchemy URL.
 DatabaseFactory = Callable[[], AbstractContextManager[str]]
@@ -24,19 +24,22 @@ def one(rt: Any, i: int) -> None:
     instances.complete_task(rt, open_task_id(rt, iid), PARTY_ORG, APPROVE)
 
 
-def measure(sizes: Sizes, database: DatabaseFactory) -> float:
-    """Median instances/s over ``sizes.repeats`` runs; three warm-up instances per run are not timed."""
-    rates = []
+def measure(sizes: Sizes, database: DatabaseFactory) -> tuple[float, float]:
+    """Median (instances/s, CPU ms per instance in this process) over ``sizes.repeats`` runs; three warm-up
+    instances per run are not timed."""
+    rates, cpu = [], []
     for _ in range(sizes.repeats):
         with scratch_dir("engine") as var_dir, database() as url:
             rt = scratch_runtime(url, var_dir)
             try:
                 for i in range(3):
                     one(rt, -1 - i)
-                rates.append(rate(sizes.instances, lambda: [one(rt, i) for i in range(sizes.instances)]))
+                r, c = timed(sizes.instances, lambda: [one(rt, i) for i in range(sizes.instances)])
+                rates.append(r)
+                cpu.append(c)
             finally:
                 rt.db.dispose()
-    return median(rates)
+    return median(rates), median(cpu)
 
 
 def sqlite_database() -> AbstractContextManager[str]:
@@ -50,10 +53,13 @@ def sqlite_database() -> AbstractContextManager[str]:
 
 
 def run_sqlite(sizes: Sizes) -> list[Figure]:
-    return [Figure("engine_sqlite", measure(sizes, sqlite_database), "inst/s")]
+    throughput, cpu = measure(sizes, sqlite_database)
+    return [Figure("engine_sqlite", throughput, "inst/s"), Figure("engine_cpu_per_instance", cpu, "ms")]
 
 
 def run_postgres(sizes: Sizes, server_url: str) -> list[Figure]:
     from .pgcluster import fresh_database
 
-    return [Figure("engine_postgres", measure(sizes, lambda: fresh_database(server_url)), "inst/s")]
+    throughput, cpu = measure(sizes, lambda: fresh_database(server_url))
+    return [Figure("engine_postgres", throughput, "inst/s"),
+            Figure("engine_postgres_cpu_per_instance", cpu, "ms", "this process only; the server's CPU is not counted")]

@@ -31,7 +31,7 @@ from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.task import TaskState
 
-from .common import APPROVE, PROCESS_KEY, Figure, Sizes, application, median, rate, scratch_dir
+from .common import APPROVE, PROCESS_KEY, Figure, Sizes, application, median, scratch_dir, timed
 
 TIMER_TEXT = re.compile(rb"(<bpmn:time(?:Duration|Date|Cycle)[^>]*>)\s*([^<]*?)\s*(</bpmn:time)")
 
@@ -125,22 +125,25 @@ def _pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def measure(sizes: Sizes, bpmn_file: Path, by_reference: bool) -> float:
-    """Median instances/s over ``sizes.repeats`` runs, each on a fresh SQLite file after a short warm-up."""
+def measure(sizes: Sizes, bpmn_file: Path, by_reference: bool) -> tuple[float, float]:
+    """Median (instances/s, CPU ms per instance) over ``sizes.repeats`` runs, each on a fresh SQLite file
+    after a short warm-up."""
     spec, subprocess_specs = parse(bpmn_file)
-    rates = []
+    rates, cpu = [], []
     for _ in range(sizes.repeats):
         with scratch_dir("raw") as d:
             runner = RawRunner(d / "raw.sqlite3", spec, subprocess_specs, by_reference)
             for i in range(3):
                 runner.one(-i)
-            rates.append(rate(sizes.instances, lambda: [runner.one(i) for i in range(sizes.instances)]))
+            r, c = timed(sizes.instances, lambda: [runner.one(i) for i in range(sizes.instances)])
+            rates.append(r)
+            cpu.append(c)
             runner.close()
-    return median(rates)
+    return median(rates), median(cpu)
 
 
 def run(sizes: Sizes, bpmn_file: Path) -> list[Figure]:
-    return [
-        Figure("raw_limit_sqlite", measure(sizes, bpmn_file, by_reference=True), "inst/s"),
-        Figure("raw_stock_serializer_sqlite", measure(sizes, bpmn_file, by_reference=False), "inst/s"),
-    ]
+    limit, limit_cpu = measure(sizes, bpmn_file, by_reference=True)
+    stock, _ = measure(sizes, bpmn_file, by_reference=False)
+    return [Figure("raw_limit_sqlite", limit, "inst/s"), Figure("raw_cpu_per_instance", limit_cpu, "ms"),
+            Figure("raw_stock_serializer_sqlite", stock, "inst/s")]
