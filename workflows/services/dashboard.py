@@ -15,7 +15,7 @@ from datetime import date, datetime, time as dtime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -58,8 +58,8 @@ def _local_midnight(rt: Runtime, day: date) -> datetime:
 
 
 def overdue_clause(now: datetime) -> Any:
-    """The instance has an open task past its due time."""
-    return exists().where(HumanTask.instance_id == ProcessInstance.id, HumanTask.state == "open", HumanTask.due_at < now)
+    """The instance has an open task past its due time (the set comes from the (state, due_at) index)."""
+    return ProcessInstance.id.in_(select(HumanTask.instance_id).where(HumanTask.state == "open", HumanTask.due_at < now))
 
 
 def _where(session: Session, rt: Runtime, flt: InstanceFilter, now: datetime) -> list[Any]:
@@ -93,14 +93,17 @@ def _search(session: Session, rt: Runtime, flt: InstanceFilter, limit: int, offs
     now = clock.now()
     where = _where(session, rt, flt, now)
     total = session.scalar(select(func.count()).select_from(ProcessInstance).where(*where)) or 0
-    rows = session.execute(
+    # two steps: the page's ids (sorting only narrow index entries), then their rows
+    ids = list(session.scalars(select(ProcessInstance.id).where(*where)
+                               .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc()).limit(limit).offset(offset)))
+    found = {r[0]: r for r in session.execute(
         select(ProcessInstance.id, ProcessInstance.process_key, ProcessInstance.version, ProcessInstance.title,
                ProcessInstance.status, ProcessInstance.started_at, ProcessInstance.ended_at, ProcessInstance.error,
                ProcessInstance.data, Unit.name, Person.name)
         .join(Unit, Unit.id == ProcessInstance.unit_id, isouter=True)
         .join(Person, Person.id == ProcessInstance.started_by_id, isouter=True)
-        .where(*where).order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc()).limit(limit).offset(offset)).all()
-    ids = [r[0] for r in rows]
+        .where(ProcessInstance.id.in_(ids)))} if ids else {}
+    rows = [found[i] for i in ids if i in found]
     tasks: dict[int, list[dict[str, Any]]] = {}
     if ids:
         for t in session.execute(select(HumanTask.instance_id, HumanTask.id, HumanTask.name, HumanTask.due_at)
@@ -197,9 +200,10 @@ def _overview(session: Session) -> dict[str, Any]:
     open_tasks, overdue = session.execute(select(func.count(), func.sum(case((HumanTask.due_at < now, 1), else_=0)))
                                           .where(HumanTask.state == "open")).one()
     incidents = session.scalar(select(func.count()).select_from(Incident).where(Incident.resolved_at.is_(None))) or 0
-    per_process = [{"process": key, "name": name, "running": n} for key, name, n in session.execute(
-        select(ProcessInstance.process_key, ProcessInstance.title, func.count()).where(ProcessInstance.status == "running")
-        .group_by(ProcessInstance.process_key, ProcessInstance.title).order_by(func.count().desc()))]
+    names = dict(session.execute(select(ProcessDefinition.key, ProcessDefinition.name).order_by(ProcessDefinition.version)).all())
+    running = session.execute(select(ProcessInstance.process_key, func.count()).where(ProcessInstance.status == "running")
+                              .group_by(ProcessInstance.process_key)).all()
+    per_process = [{"process": key, "name": names.get(key, key), "running": n} for key, n in sorted(running, key=lambda r: -r[1])]
     return {"instances": {s: int(by_status.get(s, 0)) for s in STATUSES}, "instances_total": int(sum(by_status.values())),
             "open_tasks": int(open_tasks or 0), "overdue_tasks": int(overdue or 0), "open_incidents": int(incidents),
             "running_by_process": per_process}

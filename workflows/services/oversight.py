@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -93,9 +93,12 @@ def overdue_task_rows(session: Session, unit_id: int | None = None, person_id: i
     if unit_id is not None:
         where.append(HumanTask.unit_id == unit_id)
     if person_id is not None:
-        roles = select(RoleAssignment.role, RoleAssignment.scope).where(RoleAssignment.person_id == person_id).subquery()
-        where.append(or_(HumanTask.assignee_id == person_id, (HumanTask.assignee_id.is_(None)) & select(roles).where(
-            roles.c.role == HumanTask.candidate_role, roles.c.scope == HumanTask.candidate_scope).exists()))
+        # one index lookup per way the person may act: assigned, or each of the person's (role, scope) pairs
+        pairs = session.execute(select(RoleAssignment.role, RoleAssignment.scope).where(RoleAssignment.person_id == person_id)).all()
+        ways = [select(HumanTask.id).where(*where, HumanTask.assignee_id == person_id)]
+        ways += [select(HumanTask.id).where(*where, HumanTask.assignee_id.is_(None), HumanTask.candidate_role == r, HumanTask.candidate_scope == sc)
+                 for r, sc in pairs]
+        where.append(HumanTask.id.in_(union_all(*ways)))
     total = session.scalar(select(func.count()).select_from(HumanTask).where(*where)) or 0
     rows = session.execute(select(HumanTask, ProcessInstance.title, Unit.name, Person.name)
                            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
@@ -169,9 +172,14 @@ def _temporary_overdue(session: Session, today: date) -> list[dict[str, Any]]:
             for g, unit, owner in rows]
 
 
+def _stale(today: date, idle_days: int) -> Any:
+    """Not updated for ``idle_days`` (never updated: filed that long ago)."""
+    return or_(WorkGroup.last_update < today - timedelta(days=idle_days),
+               (WorkGroup.last_update.is_(None)) & (WorkGroup.filed_at < clock.now() - timedelta(days=idle_days)))
+
+
 def _idle_accounts(session: Session, today: date, idle_days: int) -> list[dict[str, Any]]:
-    cutoff = today - timedelta(days=idle_days)
-    stale = or_(WorkGroup.last_update < cutoff, (WorkGroup.last_update.is_(None)) & (WorkGroup.filed_at < clock.now() - timedelta(days=idle_days)))
+    stale = _stale(today, idle_days)
     rows = session.execute(select(WorkGroup, Unit.name, Person.name).join(Unit, Unit.id == WorkGroup.unit_id)
                            .join(Person, Person.id == WorkGroup.owner_id, isouter=True)
                            .where(WorkGroup.kind.in_(ACCOUNT_KINDS), WorkGroup.status == "filed", stale)
@@ -192,11 +200,11 @@ def campaign_rows(session: Session) -> list[dict[str, Any]] | None:
         return list(progress(session))
     names = dict(session.execute(select(Unit.id, Unit.name)).all())
     rows: dict[int, dict[str, Any]] = {}
-    for uid, status, n in session.execute(select(ProcessInstance.unit_id, ProcessInstance.status, func.count())
-                                          .where(ProcessInstance.process_key.in_(CAMPAIGN_PROCESSES))
-                                          .group_by(ProcessInstance.unit_id, ProcessInstance.status)):
+    # plain rows, counted here: a GROUP BY tempts SQLite into scanning every instance by unit
+    for uid, status in session.execute(select(ProcessInstance.unit_id, ProcessInstance.status)
+                                       .where(ProcessInstance.process_key.in_(CAMPAIGN_PROCESSES))):
         row = rows.setdefault(uid, {"unit_id": uid, "unit": names.get(uid, ""), "done": 0, "open": 0})
-        row["done" if status in {"completed", "rejected", "terminated"} else "open"] += n
+        row["done" if status in {"completed", "rejected", "terminated"} else "open"] += 1
     return sorted(rows.values(), key=lambda r: (r["done"] > 0 and r["open"] == 0, r["unit"])) or None
 
 
@@ -207,8 +215,9 @@ def registry_totals(session: Session, rt: Runtime) -> dict[str, Any]:
         by_kind[kind] = n
     temp = session.scalar(select(func.count()).select_from(WorkGroup).where(
         WorkGroup.temporary.is_(True), WorkGroup.status.in_(ACTIVE), WorkGroup.expected_end < today)) or 0
-    return {"active": sum(by_kind.values()), "by_kind": by_kind, "temporary_overdue": temp,
-            "idle_accounts": len(_idle_accounts(session, today, rt.settings.account_idle_days))}
+    idle = session.scalar(select(func.count()).select_from(WorkGroup).where(
+        WorkGroup.kind.in_(ACCOUNT_KINDS), WorkGroup.status == "filed", _stale(today, rt.settings.account_idle_days))) or 0
+    return {"active": sum(by_kind.values()), "by_kind": by_kind, "temporary_overdue": temp, "idle_accounts": idle}
 
 
 def registry_rows(session: Session, rt: Runtime, owner_limit: int = 50) -> dict[str, Any]:
