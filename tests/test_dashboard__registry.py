@@ -84,3 +84,19 @@ def test_export_opens_in_openpyxl(registry_rt):
     assert [r[0] for r in wb["临时群逾期未解散"].iter_rows(min_row=2, values_only=True)] == ["迎新临时群"]
     with pytest.raises(Forbidden):
         dashboard_export.export_xlsx(registry_rt, "head_cs")
+
+
+def test_campaign_progress_per_unit(sqlite_rt):
+    from datetime import timedelta
+
+    from workflows.services import instances
+
+    deadline = (date.today() + timedelta(days=20)).isoformat()
+    instances.start_process(sqlite_rt, "cleanup_refiling", "admin", {"campaign_name": "2026年工作群组清理规范", "deadline": deadline,
+                                                                     "unit_names": "计算机工程学院,机械工程学院", "notice": "按第七条清理"})
+    reg = oversight.registry(sqlite_rt, "discipline")
+    campaign = reg["campaign"]
+    assert campaign["name"] == "2026年工作群组清理规范" and (campaign["units_total"], campaign["units_done"]) == (2, 0)
+    assert {p["unit_name"]: p["stage"] for p in campaign["items"]} == {"计算机工程学院": "填报工作群组清单", "机械工程学院": "填报工作群组清单"}
+    wb = load_workbook(BytesIO(dashboard_export.export_xlsx(sqlite_rt, "admin")), read_only=True)
+    assert [r[0] for r in wb["清理整顿进度"].iter_rows(min_row=2, values_only=True)] == ["计算机工程学院", "机械工程学院"]

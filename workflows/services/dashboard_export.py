@@ -91,8 +91,9 @@ def export_xlsx(rt: Runtime, username: str, flt: dashboard.InstanceFilter | None
                [[g["name"], g["kind_label"], g["unit"], g["owner"], g["last_update"] or "从未", g["idle_days"] if g["idle_days"] is not None else ""]
                 for g in reg["idle_accounts"]], [30, 12, 24, 10, 12, 12])
         if reg["campaign"]:
-            keys = [k for k in reg["campaign"][0] if k != "unit_id"]
-            _sheet(wb, "清理整顿进度", keys, [[r.get(k) for k in keys] for r in reg["campaign"]], [24])
+            _sheet(wb, "清理整顿进度", ["单位", "当前阶段", "列出群组", "保留", "解散", "已确认解散", "整顿前数量", "逾期", "完成"],
+                   [[p["unit_name"], p["stage"], p["listed"], p["keep"], p["dissolve"], p["dissolved_confirmed"], p["original_count"],
+                     "是" if p["overdue"] else "", "是" if p["done"] else ""] for p in reg["campaign"]["items"]], [24, 24])
         open_incidents = session.execute(select(Incident, ProcessInstance.process_key).join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
                                          .where(Incident.resolved_at.is_(None)).order_by(Incident.at.desc()).limit(EXPORT_MAX_ROWS)).all()
         _sheet(wb, "故障", ["实例", "流程", "步骤", "时间", "错误"],

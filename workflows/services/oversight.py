@@ -24,7 +24,6 @@ from .runtime import Runtime
 
 ACTIVE = ("applying", "filed", "dissolving")
 ACCOUNT_KINDS = ("wechat_official_account", "qq_official_account")
-CAMPAIGN_PROCESSES = ("cleanup_refiling", "cleanup_unit")
 LIST_MAX = 200
 
 
@@ -188,24 +187,23 @@ def _idle_accounts(session: Session, today: date, idle_days: int) -> list[dict[s
                         idle_days=(today - g.last_update).days if g.last_update else None) for g, unit, owner in rows]
 
 
-def campaign_rows(session: Session) -> list[dict[str, Any]] | None:
-    """Per-unit progress of the cleanup campaign (art. 7): the campaign module's own figures when it provides
-    ``progress_by_unit(session)``, else the campaign instances per unit by status; None when there is none."""
+def campaign_rows(session: Session, tz: str) -> dict[str, Any] | None:
+    """The latest cleanup campaign (art. 7) with one line per unit: stage, groups listed / kept / dissolved,
+    dissolutions confirmed, overdue, done. None when no campaign was ever started (or the campaign
+    module is not installed)."""
     try:
-        from . import campaign  # built with the art. 7 process; optional here
+        from .campaign_ops import CAMPAIGN_KEY, parts_progress
     except ImportError:
-        campaign = None
-    progress = getattr(campaign, "progress_by_unit", None)
-    if callable(progress):
-        return list(progress(session))
-    names = dict(session.execute(select(Unit.id, Unit.name)).all())
-    rows: dict[int, dict[str, Any]] = {}
-    # plain rows, counted here: a GROUP BY tempts SQLite into scanning every instance by unit
-    for uid, status in session.execute(select(ProcessInstance.unit_id, ProcessInstance.status)
-                                       .where(ProcessInstance.process_key.in_(CAMPAIGN_PROCESSES))):
-        row = rows.setdefault(uid, {"unit_id": uid, "unit": names.get(uid, ""), "done": 0, "open": 0})
-        row["done" if status in {"completed", "rejected", "terminated"} else "open"] += 1
-    return sorted(rows.values(), key=lambda r: (r["done"] > 0 and r["open"] == 0, r["unit"])) or None
+        return None
+    campaign = session.scalar(select(ProcessInstance).where(ProcessInstance.process_key == CAMPAIGN_KEY)
+                              .order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc()).limit(1))
+    if campaign is None:
+        return None
+    data = campaign.data or {}
+    items = parts_progress(session, data, tz)
+    return {"id": campaign.id, "name": data.get("campaign_name") or campaign.title, "deadline": data.get("deadline"),
+            "status": campaign.status, "units_total": len(items), "units_done": sum(1 for p in items if p["done"]),
+            "units_overdue": sum(1 for p in items if p["overdue"]), "items": items}
 
 
 def registry_totals(session: Session, rt: Runtime) -> dict[str, Any]:
@@ -224,7 +222,7 @@ def registry_rows(session: Session, rt: Runtime, owner_limit: int = 50) -> dict[
     today = _today(rt)
     return {"totals": registry_totals(session, rt), "by_unit": _groups_by_unit(session), "by_owner": _groups_by_owner(session, owner_limit),
             "temporary_overdue": _temporary_overdue(session, today), "idle_accounts": _idle_accounts(session, today, rt.settings.account_idle_days),
-            "campaign": campaign_rows(session), "kinds": GROUP_KINDS, "statuses": GROUP_STATUSES}
+            "campaign": campaign_rows(session, rt.settings.timezone), "kinds": GROUP_KINDS, "statuses": GROUP_STATUSES}
 
 
 def registry(rt: Runtime, username: str) -> dict[str, Any]:
