@@ -56,6 +56,7 @@ def test_groups_per_unit_and_owner(registry_rt):
     assert reg["by_unit"][0]["unit"] == "计算机工程学院"
     owners = [(o["username"], o["active"]) for o in reg["by_owner"]]
     assert owners == [("staff_cs", 6), ("staff_cs2", 3), ("staff_me", 2)]
+    assert reg["by_owner"][1]["by_status"] == {"applying": 1, "filed": 2, "dissolving": 0, "dissolved": 2, "deregistered": 0}
     assert reg["totals"] == {"active": 11, "by_kind": {"wechat_group": 7, "qq_group": 1, "wechat_official_account": 2,
                                                       "qq_official_account": 1, "gov_app": 0}, "temporary_overdue": 1, "idle_accounts": 2}
 

@@ -82,8 +82,9 @@ def export_xlsx(rt: Runtime, username: str, flt: dashboard.InstanceFilter | None
         reg = oversight.registry_rows(session, rt, owner_limit=1000)
         _sheet(wb, "群组-按单位", ["单位", "在册合计", *GROUP_KINDS.values(), *GROUP_STATUSES.values()],
                [[r["unit"], r["active"], *r["by_kind"].values(), *r["by_status"].values()] for r in reg["by_unit"]], [24, 10])
-        _sheet(wb, "群组-按群主", ["姓名", "账号", "单位", "在册合计", *GROUP_KINDS.values()],
-               [[r["name"], r["username"], r["unit"], r["active"], *r["by_kind"].values()] for r in reg["by_owner"]], [12, 14, 24, 10])
+        _sheet(wb, "群组-按群主", ["姓名", "账号", "单位", "在册合计", *GROUP_KINDS.values(), *GROUP_STATUSES.values()],
+               [[r["name"], r["username"], r["unit"], r["active"], *r["by_kind"].values(), *r["by_status"].values()] for r in reg["by_owner"]],
+               [12, 14, 24, 10])
         _sheet(wb, "临时群逾期未解散", ["名称", "类别", "单位", "群主", "预计结束", "已超期（天）", "状态"],
                [[g["name"], g["kind_label"], g["unit"], g["owner"], g["expected_end"], g["days_past"], g["status_label"]]
                 for g in reg["temporary_overdue"]], [30, 12, 24, 10, 12, 12, 10])

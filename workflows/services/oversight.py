@@ -142,12 +142,16 @@ def _groups_by_unit(session: Session) -> list[dict[str, Any]]:
 
 def _groups_by_owner(session: Session, limit: int) -> list[dict[str, Any]]:
     owners: dict[int, dict[str, Any]] = {}
-    for pid, kind, n in session.execute(select(WorkGroup.owner_id, WorkGroup.kind, func.count())
-                                        .where(WorkGroup.status.in_(ACTIVE), WorkGroup.owner_id.is_not(None))
-                                        .group_by(WorkGroup.owner_id, WorkGroup.kind)):
-        row = owners.setdefault(pid, {"person_id": pid, "active": 0, "by_kind": dict.fromkeys(GROUP_KINDS, 0)})
-        row["active"] += n
-        row["by_kind"][kind] = row["by_kind"].get(kind, 0) + n
+    for pid, kind, status, n in session.execute(select(WorkGroup.owner_id, WorkGroup.kind, WorkGroup.status, func.count())
+                                                .where(WorkGroup.owner_id.is_not(None))
+                                                .group_by(WorkGroup.owner_id, WorkGroup.kind, WorkGroup.status)):
+        row = owners.setdefault(pid, {"person_id": pid, "active": 0, "by_kind": dict.fromkeys(GROUP_KINDS, 0),
+                                      "by_status": dict.fromkeys(GROUP_STATUSES, 0)})
+        row["by_status"][status] = row["by_status"].get(status, 0) + n
+        if status in ACTIVE:
+            row["active"] += n
+            row["by_kind"][kind] = row["by_kind"].get(kind, 0) + n
+    owners = {pid: row for pid, row in owners.items() if row["active"]}
     top = sorted(owners.values(), key=lambda r: -r["active"])[:limit]
     people = {p.id: p for p in session.execute(select(Person.id, Person.name, Person.username, Unit.name.label("unit"))
                                                .join(Unit, Unit.id == Person.unit_id).where(Person.id.in_([r["person_id"] for r in top])))}
