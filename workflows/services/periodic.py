@@ -18,6 +18,7 @@ import logging
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import clock
 from ..db import is_sqlite, unit_of_work
@@ -34,7 +35,7 @@ def _today(rt: Runtime, today: date | None) -> date:
     return today or local_date(clock.now(), rt.settings.timezone)
 
 
-def instances_for_group(session, key: str, group_id: int, statuses: tuple[str, ...] | None = OPEN_STATUSES) -> list[ProcessInstance]:  # type: ignore[no-untyped-def]
+def instances_for_group(session: Session, key: str, group_id: int, statuses: tuple[str, ...] | None = OPEN_STATUSES) -> list[ProcessInstance]:
     """Instances of ``key`` whose data names ``group_id`` (running or in error by default)."""
     q = select(ProcessInstance).where(ProcessInstance.process_key == key)
     if statuses:
@@ -42,14 +43,14 @@ def instances_for_group(session, key: str, group_id: int, statuses: tuple[str, .
     return [i for i in session.scalars(q).all() if (i.data or {}).get("group_id") == group_id]
 
 
-def _lock_group(session, rt: Runtime, group_id: int) -> WorkGroup | None:  # type: ignore[no-untyped-def]
+def _lock_group(session: Session, rt: Runtime, group_id: int) -> WorkGroup | None:
     q = select(WorkGroup).where(WorkGroup.id == group_id)
     if not is_sqlite(rt.db):
         q = q.with_for_update()  # two sweeps at once: the second waits here, then sees the first one's instance
     return session.scalar(q)
 
 
-def _starter(session, group: WorkGroup) -> int | None:  # type: ignore[no-untyped-def]
+def _starter(session: Session, group: WorkGroup) -> int | None:
     """Who a system-started instance of ``group`` runs for: its owner, else the head of its unit."""
     if group.owner_id:
         return group.owner_id

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..db import unit_of_work
 from ..errors import FieldError, Forbidden, InvalidInput, NotFound
-from ..models import AuditEvent, Filing, Membership, Person, RoleAssignment, WorkGroup
+from ..models import AuditEvent, Filing, Membership, Person, WorkGroup
 from ..models.registry import GROUP_KINDS, GROUP_STATUSES
 from .people import is_overseer, person_by_username
 from .registry_ops import ACCOUNT_KINDS, group_view, local_date, parse_day
@@ -199,7 +199,3 @@ def list_groups(rt: Runtime, username: str, unit_id: int | None = None, kind: st
         owners = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_({g.owner_id for g in rows if g.owner_id})))}
         return {"items": [group_view(g, owners.get(g.owner_id)) for g in rows], "total": total}
 
-
-def unit_heads(session: Session, unit_id: int) -> list[int]:
-    return list(session.scalars(select(RoleAssignment.person_id).where(RoleAssignment.role == "unit_head",
-                                                                       RoleAssignment.scope == f"unit:{unit_id}")).all())

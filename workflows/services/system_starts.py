@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..db import unit_of_work
+from ..engine.facade import HandlerFailed
 from ..errors import Conflict, NotFound
 from ..models import AuditEvent, HumanTask, Person, ProcessInstance, Unit
 from . import projection
-from ..engine.facade import HandlerFailed
 from .instances import _invoker, _record_failure, latest_definition, lock_instance, restore, run_engine
 from .runtime import Runtime
 
