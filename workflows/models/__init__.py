@@ -3,6 +3,7 @@
 from .base import Base
 from .collab import CopyRecord, Draft
 from .org import PartyOrg, Person, RoleAssignment, Unit
+from .outbox import NotificationDelivery, TimerWakeup
 from .process import (
     AuditEvent, CalendarDay, Document, HumanTask, Incident, Notification, ProcessDefinition, ProcessInstance, TimerDue,
 )
@@ -11,5 +12,5 @@ from .registry import GROUP_KINDS, GROUP_STATUSES, Filing, Membership, WorkGroup
 __all__ = [
     "Base", "PartyOrg", "Person", "RoleAssignment", "Unit", "AuditEvent", "HumanTask", "Incident",
     "ProcessDefinition", "ProcessInstance", "TimerDue", "Notification", "CalendarDay", "Document", "GROUP_KINDS", "GROUP_STATUSES", "Filing",
-    "Membership", "WorkGroup", "CopyRecord", "Draft",
+    "Membership", "WorkGroup", "NotificationDelivery", "TimerWakeup", "CopyRecord", "Draft",
 ]

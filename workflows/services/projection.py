@@ -2,7 +2,8 @@
 
 Contract: call :func:`save` after every engine action; it serializes the workflow, updates status and the data
 snapshot, projects READY user tasks into ``human_task`` (new ones get candidates and a due time, vanished
-ones are cancelled), upserts the earliest waiting timer into ``timer_due``, and notifies new tasks' people.
+ones are cancelled), upserts the earliest waiting timer into ``timer_due`` (a changed due time also goes to the
+scheduler's wake-up outbox, :mod:`.wakeups`), and notifies new tasks' people.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..engine.facade import LoadedSpec
 from ..models import AuditEvent, HumanTask, Notification, ProcessInstance, TimerDue
 from ..roles import resolve
 from . import addsign
+from . import wakeups
 from .people import holders, party_org_of, person_id_lookup
 from .runtime import Runtime
 
@@ -92,5 +94,8 @@ def _project_timer(session: Session, rt: Runtime, inst: ProcessInstance, workflo
     earliest = min(due)
     if existing is None:
         session.add(TimerDue(instance_id=inst.id, due_at=earliest))
+    elif clock.as_utc(existing.due_at) == clock.as_utc(earliest):
+        return
     else:
         existing.due_at = earliest
+    wakeups.record(session, earliest)  # the scheduler's outbox: a wake-up run at this due time
