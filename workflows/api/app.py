@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from ..services.runtime import Runtime, get_runtime
+from . import routes_admin_calendar, routes_admin_notifications
 from . import routes_registry
 from . import errors, routes, routes_actions, routes_admin, routes_documents
 
@@ -15,6 +16,8 @@ def create_app(rt: Runtime | None = None) -> FastAPI:
     app.state.runtime = rt or get_runtime()
     errors.install(app)
     app.include_router(routes.router)
+    app.include_router(routes_admin_calendar.router)
+    app.include_router(routes_admin_notifications.router)
     app.include_router(routes_registry.router)  # /api/registry, /api/campaigns, /api/periodic
     app.include_router(routes_documents.router)
     app.include_router(routes_actions.router)
