@@ -13,7 +13,7 @@ from tests.web_live import SHOTS, browser  # noqa: F401  (fixture)
 from workflows.engine.diagram import read_diagram
 from workflows.settings import ROOT_DIR
 
-KEYS = ["account_filing", "owner_change", "cleanup_refiling", "cleanup_unit", "temp_group_expiry", "account_deregistration", "member_exit"]
+KEYS = ["group_approval", "account_filing", "owner_change", "cleanup_refiling", "cleanup_unit", "temp_group_expiry", "account_deregistration", "member_exit"]
 MODELER = ROOT_DIR / "node_modules" / "bpmn-js" / "dist" / "bpmn-modeler.production.min.js"
 IMPORT = """async (xml) => {
   const el = document.getElementById('canvas');

@@ -60,7 +60,7 @@ FLOWS = [
     Flow("Flow_student_done", "student_body_review", "gw_final_decision"),
     Flow("Flow_final_approve", "gw_final_decision", "file_group", "同意"),
     Flow("Flow_final_return", "gw_final_decision", "apply", "退回修改", 'decision == "return"'),
-    Flow("Flow_final_reject", "gw_final_decision", "end_rejected", "不同意", 'decision == "reject"'),
+    Flow("Flow_final_reject", "gw_final_decision", "end_rejected", "不同意", 'decision == "reject"', route="up"),
     Flow("Flow_filed", "file_group", "make_att1"),
     Flow("Flow_documented", "make_att1", "end_filed"),
 ]
