@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from .errors import AppError, InvalidDiagram, InvalidImport
+from .scheduler.cli import app as scheduler_app
 from .settings import Settings
 
 SETTINGS_HELP = "Settings (environment): " + ", ".join(
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(org_app, name="org")
 app.add_typer(timers_app, name="timers")
+app.add_typer(scheduler_app, name="scheduler")
 
 
 def _rt():  # type: ignore[no-untyped-def]

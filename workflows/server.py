@@ -1,14 +1,14 @@
-"""``groupgov serve``: prepare the database, then run the web app and the scheduler until Ctrl-C.
+"""``groupgov serve``: prepare the database, then run the web app and the scheduler until Ctrl-C or SIGTERM.
 
-The scheduler runs beside the web app; until the Prefect-based scheduler lands it is a loop that calls the
-timer sweep use case every ``GROUPGOV_SWEEP_SECONDS`` (default 15 s).
+The scheduler is Prefect (:mod:`workflows.scheduler.server`): by default an embedded Prefect server on SQLite
+under ``var/prefect`` plus a process serving the timer, periodic and notification flows; with
+``GROUPGOV_PREFECT_API_URL`` an external Prefect (workers run the flows) and only the wake-up dispatcher here;
+``GROUPGOV_SCHEDULER_ENABLED=false`` runs the web app alone (extra web nodes). All stop together.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
 
 import uvicorn
 
@@ -18,28 +18,27 @@ from .services.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
-def _sweeper(rt: Runtime, stop: threading.Event, every: float) -> None:
-    from .services.timers import fire_due_timers
-
-    while not stop.wait(every):
-        try:
-            fired = fire_due_timers(rt)
-            if fired:
-                log.info("timer sweep fired %s instance(s)", fired)
-        except Exception:  # keep sweeping; the failure is logged
-            log.exception("timer sweep failed")
-
-
 def run_server(rt: Runtime, host: str, port: int) -> None:
     logging.basicConfig(level=logging.INFO)
     for d in prepare(rt):
         log.info("process %s v%s %s", d.key, d.version, "deployed" if d.created else "unchanged")
     from .api.app import create_app
 
-    stop = threading.Event()
-    thread = threading.Thread(target=_sweeper, args=(rt, stop, float(os.environ.get("GROUPGOV_SWEEP_SECONDS", "15"))), daemon=True)
-    thread.start()
+    stack = None
+    if rt.settings.scheduler_enabled:
+        from .scheduler.server import SchedulerStack
+
+        stack = SchedulerStack(rt.settings, public_url=f"http://{host}:{port}")
+        try:
+            stack.start()
+        except BaseException:
+            stack.stop()
+            raise
+        log.info("scheduler running; Prefect UI at %s", stack.ui_url)
+    else:
+        log.warning("GROUPGOV_SCHEDULER_ENABLED=false: no timers fire from this process")
     try:
         uvicorn.run(create_app(rt), host=host, port=port, log_level="info")
     finally:
-        stop.set()
+        if stack is not None:
+            stack.stop()

@@ -1,0 +1,109 @@
+"""The scheduler process: ``python -m workflows.scheduler.service [--dispatch-only]``.
+
+Started by ``groupgov serve`` (or ``groupgov scheduler run``) with ``PREFECT_API_URL`` pointing at a Prefect
+server. On start it (1) waits for the API, (2) creates the zombie-run automation, (3) fires every timer that
+came due while nothing ran and delivers pending notifications (the catch-up: each exactly once, the sweep's
+own guarantees), (4) drops wake-up runs made pointless by that, (5) starts the wake-up dispatcher thread and
+(6) serves the deployments (embedded mode) — or, with ``--dispatch-only`` (scaled mode, where Prefect
+workers run the flows), only dispatches. SIGTERM or Ctrl-C stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+import time
+
+from ..services.runtime import Runtime
+
+log = logging.getLogger("groupgov.scheduler")
+
+
+def wait_for_api(timeout: float = 120.0) -> None:
+    """Block until the Prefect API answers its health check (raises TimeoutError)."""
+    from prefect.client.orchestration import get_client
+
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with get_client(sync_client=True) as client:
+                if client.api_healthcheck() is None:
+                    return
+        except Exception as exc:  # not up yet
+            last = exc
+        time.sleep(0.5)
+    raise TimeoutError(f"Prefect API not reachable after {timeout:.0f} s: {last}")
+
+
+def prepare_scheduler(rt: Runtime) -> None:
+    """Steps (2)-(4) of the module contract; each is best effort and logged."""
+    from prefect.client.orchestration import get_client
+
+    from ..notifications import deliver_pending
+    from ..services.timers import fire_due_timers
+    from .dispatch import drop_stale_wakeups, ensure_zombie_automation
+
+    with get_client(sync_client=True) as client:
+        try:
+            ensure_zombie_automation(client)
+        except Exception:
+            log.exception("could not create the zombie-run automation")
+        fired = fire_due_timers(rt)
+        log.info("catch-up: fired %s instance(s) whose timers came due while the scheduler was down", fired)
+        try:
+            log.info("catch-up: notifications %s", deliver_pending(rt))
+        except Exception:
+            log.exception("catch-up: notification delivery failed (retried by the next pass)")
+        try:
+            dropped = drop_stale_wakeups(client)
+            if dropped:
+                log.info("dropped %s wake-up run(s) whose due time passed while the scheduler was down", dropped)
+        except Exception:
+            log.exception("could not drop stale wake-up runs")
+
+
+def run(dispatch_only: bool = False) -> None:
+    from ..services.runtime import get_runtime
+    from .dispatch import Dispatcher
+
+    rt = get_runtime()
+    rt.reload_calendar()
+    wait_for_api()
+    prepare_scheduler(rt)
+    dispatcher = Dispatcher(rt).start()
+    # SIGTERM behaves like Ctrl-C: serve() and the wait below stop cleanly
+    signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
+    try:
+        if dispatch_only:
+            log.info("scheduler: dispatching wake-ups to %s (flows run on Prefect workers)", os.environ.get("PREFECT_API_URL"))
+            threading.Event().wait()
+        else:
+            from prefect import serve
+
+            from .deployments import runner_deployments
+
+            deployments = runner_deployments(rt.settings)
+            log.info("scheduler: serving %s", ", ".join(f"{d.flow_name}/{d.name}" for d in deployments))
+            serve(*deployments, limit=rt.settings.scheduler_max_runs, print_starting_message=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        dispatcher.stop()
+        log.info("scheduler stopped")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m workflows.scheduler.service", description=__doc__)
+    parser.add_argument("--dispatch-only", action="store_true", help="scaled mode: only dispatch wake-ups; workers run the flows")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    run(args.dispatch_only)
+
+
+if __name__ == "__main__":
+    main()
