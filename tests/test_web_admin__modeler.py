@@ -128,6 +128,12 @@ def test_invalid_edit_is_refused_with_the_element_marked(live, browser):
     context, page = desktop_login(browser, live, "admin")
     try:
         open_editor(page, live)
+        pick(page, "check_duplicates")  # a service task's handler is picked from the registered ones
+        handler = group(page, "处理程序（已注册）").get_by_label("处理程序")
+        assert handler.input_value() == "check_duplicates"
+        options = handler.locator("option").all_inner_texts()
+        assert any("(remind)" in o or "（remind）" in o for o in options) and len(options) > 5
+        shot(page, "admin-modeler-handler")
         pick(page, "unit_head_review_remind_timer")
         timer_value(page, "三天")
         page.get_by_role("button", name="部署为新版本").click()

@@ -31,7 +31,8 @@ const ZH = {
   "End Event": "结束事件", "Exclusive Gateway": "排他网关", "Parallel Gateway": "并行网关", "Inclusive Gateway": "包容网关",
   "Sequence Flow": "连线", "Timer Boundary Event": "定时边界事件", "Timer Boundary Event (non-interrupting)": "定时边界事件（非中断）",
   "Timer Intermediate Catch Event": "定时中间事件", "Timer Start Event": "定时开始事件", "Sub Process": "子流程",
-  "Call Activity": "调用活动", "Text Annotation": "注释",
+  "Call Activity": "调用活动", "Text Annotation": "注释", "External task": "外部任务", "Errors": "错误", "Field injections": "字段注入",
+  "Connectors": "连接器", "Variable name": "变量名", "Result variable": "结果变量", "Form type": "表单类型", "Message": "消息", "Signal": "信号",
 };
 
 export function translate(template, replacements) {
