@@ -35,7 +35,13 @@ class ProcessInstance(Base):
     """
 
     __tablename__ = "process_instance"
-    __table_args__ = (Index("ix_instance_status_process", "status", "process_key"),)
+    __table_args__ = (
+        Index("ix_instance_status_process", "status", "process_key"),
+        # the administrators' dashboard: newest first, by status, by process and version (migration 0004)
+        Index("ix_instance_started", "started_at"),
+        Index("ix_instance_status_started", "status", "started_at"),
+        Index("ix_instance_process_version", "process_key", "version", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
@@ -66,6 +72,10 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_task_open_candidates", "state", "candidate_role", "candidate_scope"),
         Index("ix_task_open_assignee", "state", "assignee_id"),
+        # the administrators' dashboard: overdue tasks, open tasks per unit (covering) and per element (migration 0004)
+        Index("ix_task_state_due", "state", "due_at"),
+        Index("ix_task_sla", "state", "unit_id", "due_at", "reminders_sent", "escalated"),
+        Index("ix_task_element", "state", "process_key", "spec_id", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -30,6 +30,7 @@ class WorkGroup(Base):
     """One channel: a work group, an official account or a government app."""
 
     __tablename__ = "work_group"
+    __table_args__ = (Index("ix_group_unit_kind_status", "unit_id", "kind", "status"),)  # registry counts (migration 0004)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
