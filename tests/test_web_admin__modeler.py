@@ -22,6 +22,15 @@ APPROVE = {"decision": "approve", "opinion": "同意"}
 DESKTOP = {"width": 1440, "height": 900}
 
 
+@pytest.fixture(autouse=True)
+def modeler_bundle():
+    from tests.plugins.system_parts import need
+    from workflows.settings import ROOT_DIR
+
+    if not (ROOT_DIR / "workflows" / "web" / "static" / "vendor" / "modeler.js").is_file():
+        need("node_modules", "the modeler bundle is not built: run `npm ci && npm run build:modeler` (test.sh does)")
+
+
 def desktop_login(browser, live, username):
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     context.set_default_timeout(15_000)
