@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from ..db import unit_of_work
@@ -48,6 +48,24 @@ def candidate_clause(person_id: int):  # type: ignore[no-untyped-def]
         ra.person_id == person_id, ra.role == HumanTask.candidate_role, ra.scope == HumanTask.candidate_scope))
 
 
+def open_task_ids(session: Session, person_id: int, assigned: bool = True):  # type: ignore[no-untyped-def]
+    """A subquery of the ids of the open tasks ``person_id`` may act on: assigned to them (``assigned``), or
+    unassigned with a candidate role they hold in its scope — the rows :func:`candidate_clause` selects.
+
+    One indexed lookup per role the person holds, joined by UNION ALL (the branches are disjoint), so the cost
+    follows the person's own tasks: filtering every open task with a correlated EXISTS cost ~30 ms with
+    10,000 open tasks. ``None`` when the person can have no such task.
+    """
+    pairs = session.execute(select(RoleAssignment.role, RoleAssignment.scope).where(RoleAssignment.person_id == person_id)).all()
+    parts = [select(HumanTask.id).where(HumanTask.state == "open", HumanTask.assignee_id == person_id)] if assigned else []
+    parts += [select(HumanTask.id).where(HumanTask.state == "open", HumanTask.candidate_role == role,
+                                         HumanTask.candidate_scope == scope, HumanTask.assignee_id.is_(None))
+              for role, scope in pairs]
+    if not parts:
+        return None
+    return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+
+
 def list_tasks(rt: Runtime, username: str, scope: str = "mine", limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """``mine``: open tasks I may do (assigned or via my roles); ``group``: open unclaimed tasks of my roles;
     ``done``: tasks I completed; ``started``: open tasks of instances I started; ``copied``: copies sent to me."""
@@ -60,13 +78,16 @@ def list_tasks(rt: Runtime, username: str, scope: str = "mine", limit: int = 50,
     limit = max(1, min(limit, 200))
     with unit_of_work(write=False, engine=rt.db) as session:
         me = person_by_username(session, username)
-        if scope == "mine":
-            where = and_(HumanTask.state == "open", or_(HumanTask.assignee_id == me.id, candidate_clause(me.id)))
-            order = HumanTask.due_at.asc()
-        elif scope == "group":
-            where = and_(HumanTask.state == "open", candidate_clause(me.id))
-            order = HumanTask.due_at.asc()
-        elif scope == "done":
+        if scope in ("mine", "group"):
+            ids = open_task_ids(session, me.id, assigned=scope == "mine")
+            if ids is None:
+                return {"items": [], "total": 0}
+            total = session.scalar(select(func.count()).select_from(ids)) or 0
+            rows = session.scalars(select(HumanTask).where(HumanTask.id.in_(select(ids.c.id)))
+                                   .order_by(HumanTask.due_at.asc(), HumanTask.id).limit(limit).offset(offset)).all()
+            names = _usernames(session, {r.assignee_id for r in rows})
+            return {"items": [task_item(r, names) for r in rows], "total": total}
+        if scope == "done":
             where = and_(HumanTask.state == "completed", HumanTask.completed_by_id == me.id)
             order = HumanTask.completed_at.desc()
         else:

@@ -83,15 +83,13 @@ def unread_count(session: Session, person_id: int) -> int:
 
 def counts(rt: Runtime, person_id: int) -> dict[str, int]:
     """Badges of the navigation: open tasks, unread notifications and unread copies."""
-    from sqlalchemy import and_, or_
-
-    from .queries import candidate_clause
+    from .queries import open_task_ids
 
     with unit_of_work(write=False, engine=rt.db) as session:
         copies = session.scalar(select(func.count()).select_from(CopyRecord).where(
             CopyRecord.person_id == person_id, CopyRecord.read_at.is_(None))) or 0
-        tasks = session.scalar(select(func.count()).select_from(HumanTask).where(and_(
-            HumanTask.state == "open", or_(HumanTask.assignee_id == person_id, candidate_clause(person_id))))) or 0
+        ids = open_task_ids(session, person_id)
+        tasks = (session.scalar(select(func.count()).select_from(ids)) or 0) if ids is not None else 0
         return {"unread": unread_count(session, person_id), "copies": copies, "tasks": tasks}
 
 
