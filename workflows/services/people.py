@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..errors import NotFound
 from ..models import HumanTask, Person, RoleAssignment, Unit
@@ -13,7 +13,10 @@ OVERSIGHT_ROLES = {"admin", "party_office", "discipline"}
 
 
 def person_by_username(session: Session, username: str) -> Person:
-    person = session.scalar(select(Person).where(Person.username == username))
+    # roles in the same query (a join) rather than the relationship's default second SELECT: every use case
+    # and request starts here
+    person = session.scalars(select(Person).where(Person.username == username)
+                             .options(joinedload(Person.roles))).unique().one_or_none()
     if person is None:
         raise NotFound(f"用户 {username} 不存在")
     return person
