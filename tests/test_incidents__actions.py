@@ -106,3 +106,21 @@ def test_only_administrators(failed, action):
             getattr(incidents, action)(rt, iid, who)
     assert status(rt, iid) == "error"
     assert not audit(rt, iid, action)
+
+
+def test_a_failed_timer_is_retried_not_skipped(sqlite_rt):
+    from tests.flows import apply
+    from workflows.services.timers import record_sweep_failure
+
+    iid = apply(sqlite_rt)
+    record_sweep_failure(sqlite_rt, iid, RuntimeError("数据库连接中断（测试）"))
+    assert status(sqlite_rt, iid) == "error"
+    (item,) = incidents.list_incidents(sqlite_rt, "admin")["items"]
+    assert item["element"] == "" and "定时器触发失败" in item["error"]
+    with pytest.raises(InvalidInput):
+        incidents.skip(sqlite_rt, iid, "admin")
+    incidents.retry(sqlite_rt, iid, "admin")
+    assert status(sqlite_rt, iid) == "running"
+    with unit_of_work(write=False, engine=sqlite_rt.db) as s:
+        assert s.get(TimerDue, iid) is not None  # back in the due index
+    assert incidents.list_incidents(sqlite_rt, "admin")["total"] == 0

@@ -80,6 +80,8 @@ def skip(rt: Runtime, instance_id: int, username: str, element_id: str | None = 
             raise Conflict("该流程实例没有待处理的故障")
         workflow, loaded = instances.restore(session, rt, inst)
         failed = repair.failed_elements(workflow)
+        if not failed:
+            raise InvalidInput("该实例没有失败的服务任务可以跳过（例如定时器触发失败）：请重试或终止")
         if element_id and element_id not in failed:
             raise InvalidInput(f"步骤 {element_id} 没有故障；故障步骤：{'、'.join(failed) or '无'}")
         session.add(AuditEvent(instance_id=inst.id, at=clock.now(), who_id=actor.id, who=actor.username, action="skip",
