@@ -82,7 +82,7 @@ def instances_page(request: Request, user: User) -> Response:
 @router.get("/admin/instances/{instance_id}", response_class=HTMLResponse)
 def instance_page(request: Request, user: User, instance_id: int) -> Response:
     detail = dashboard.instance_detail(_rt(request), user.username, instance_id)
-    failed = [i["element"] for i in detail["incidents"] if not i["resolved"]]
+    failed = [i["element"] for i in detail["incidents"] if not i["resolved"] and i["element"] and i["element"] in detail["current"]]
     return page(request, "admin/instance.html", admin_context(request, user, "instances", title=f"实例 #{instance_id}", inst=detail,
                                                               failed=sorted(set(failed))))
 
