@@ -36,7 +36,8 @@ class Serve:
         self.log = tmp / "serve.log"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GROUPGOV_"))}
         self.env.update({"GROUPGOV_DATABASE_URL": f"sqlite:///{tmp / 'groupgov.sqlite3'}", "GROUPGOV_VAR_DIR": str(tmp / "var"),
-                         "GROUPGOV_PORT": str(self.port), "GROUPGOV_SECRET_KEY": "serve-test-secret", "GROUPGOV_ENVIRONMENT": "test"})
+                         "GROUPGOV_PORT": str(self.port), "GROUPGOV_SECRET_KEY": "serve-test-secret", "GROUPGOV_ENVIRONMENT": "test",
+                         "GROUPGOV_PREFECT_PORT": "0"})
         self.proc: subprocess.Popen[bytes] | None = None
         self.children: list[int] = []
 

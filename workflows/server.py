@@ -35,6 +35,8 @@ def run_server(rt: Runtime, host: str, port: int) -> None:
             stack.stop()
             raise
         log.info("scheduler running; Prefect UI at %s", stack.ui_url)
+        if hasattr(rt.settings, "prefect_ui_url"):
+            rt.settings.prefect_ui_url = stack.ui_url  # the dashboard links to the server actually started
     else:
         log.warning("GROUPGOV_SCHEDULER_ENABLED=false: no timers fire from this process")
     try:

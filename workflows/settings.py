@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     expression_max_length: int = Field(500, description="longest condition or expression a diagram may carry, in characters")
     # scheduler (Prefect): embedded by default, scaled with an external API and a work pool
     prefect_api_url: str | None = Field(None, description="scheduler: URL of an external Prefect API (scaled mode, e.g. http://prefect:4200/api); empty: `groupgov serve` starts its own Prefect server on SQLite under var/prefect")
-    prefect_port: int = Field(0, description="scheduler: port of the embedded Prefect server on 127.0.0.1 (0: any free port)")
+    prefect_port: int = Field(4200, description="scheduler: port of the embedded Prefect server (and its UI) on 127.0.0.1; taken or 0: any free port (logged)")
     prefect_work_pool: str = Field("groupgov", description="scheduler: Prefect work pool the deployments are registered on in scaled mode (`groupgov scheduler deploy`)")
     scheduler_enabled: bool = Field(True, description="scheduler: `groupgov serve` also runs the scheduler (embedded Prefect server and served flows, or the wake-up dispatcher in scaled mode); false on extra web nodes")
     scheduler_max_runs: int = Field(6, description="scheduler: most flow runs the embedded scheduler runs at once (each run is a process of about 170 MB)")

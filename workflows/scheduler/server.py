@@ -1,8 +1,8 @@
 """Runs the scheduler beside the web app: ``groupgov serve``'s child processes.
 
 Embedded mode (no ``GROUPGOV_PREFECT_API_URL``): a ``prefect server start`` on 127.0.0.1 (SQLite database and
-PREFECT_HOME under ``<var>/prefect``, telemetry and analytics off, port ``GROUPGOV_PREFECT_PORT`` or a free
-one) and the scheduler process (:mod:`.service`) serving the deployments against it.
+PREFECT_HOME under ``<var>/prefect``, telemetry and analytics off, flow runs kept 30 days, port
+``GROUPGOV_PREFECT_PORT`` (4200) or a free one when that is taken) and the scheduler process (:mod:`.service`) serving the deployments against it.
 Scaled mode (``GROUPGOV_PREFECT_API_URL`` set): only the scheduler process in ``--dispatch-only`` mode; the
 flows run on Prefect workers of ``GROUPGOV_PREFECT_WORK_POOL`` (``groupgov scheduler deploy``).
 
@@ -39,6 +39,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def prefect_home(settings: Settings) -> Path:
     return settings.state_dir / "prefect"
 
@@ -58,8 +67,10 @@ def prefect_env(settings: Settings, api_url: str, public_url: str | None = None,
         "PREFECT_RUNNER_HEARTBEAT_FREQUENCY": "30",  # flow-run heartbeats for the zombie-run automation
         "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
     })
-    if not settings.prefect_api_url:
+    if not settings.prefect_api_url:  # the embedded server: its UI, and flow runs kept for 30 days
         env["PREFECT_SERVER_UI_API_URL"] = api_url
+        env["PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED"] = "events,flow_runs"
+        env["PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD"] = str(30 * 86400)
     if public_url and not settings.public_url:
         env["GROUPGOV_PUBLIC_URL"] = public_url
     return env
@@ -150,7 +161,11 @@ class SchedulerStack:
         home = prefect_home(self.settings)
         home.mkdir(parents=True, exist_ok=True)
         if self.embedded:
-            port = self.settings.prefect_port or free_port()
+            port = self.settings.prefect_port
+            if not port or not port_free(port):
+                if port:
+                    log.warning("port %s is taken: the embedded Prefect server uses another one", port)
+                port = free_port()
             self.api_url = f"http://127.0.0.1:{port}/api"
         env = prefect_env(self.settings, self.api_url, self.public_url, self.extra_env)
         cwd = self.settings.root_dir
