@@ -10,7 +10,7 @@ import pytest
 from tests.process_flows import add_group, audit, days_later, do, document_text, documents, escalated_tasks, filings, fire_after, group, notified, open_elements, view
 from workflows import clock
 from workflows.db import unit_of_work
-from workflows.errors import Forbidden, InvalidImport
+from workflows.errors import Forbidden, InvalidImport, InvalidInput
 from workflows.models import ProcessInstance
 from workflows.services import instances
 from workflows.services.campaign import campaign_progress, submit_group_sheet, sweep_deadlines
@@ -99,6 +99,31 @@ def test_list_problems_and_returns_go_back_to_the_statistician(sqlite_rt):
     assert [h["decision"] for h in view(rt, pid)["history"] if h["decision"]] == ["return", "approve", "return", "approve", "approve"]
     [kept] = view(rt, pid)["data"]["groups"]
     assert group(rt, kept_id(rt, "教学群")).status == "filed" and kept["owner_username"] == "staff_cs"
+
+
+def test_a_refused_signature_sends_the_list_back_recorded_as_a_rejection(sqlite_rt):
+    """不同意 by the unit head or the Party secretary: the list is refused, the part goes on (art. 7 is compulsory)."""
+    rt = sqlite_rt
+    cid = launch(rt)
+    pid = part_of(rt, cid)
+    good = json.dumps([entry("教学群", "staff_cs")], ensure_ascii=False)
+    do(rt, "stats_cs", "list_groups", {"group_list": good, "original_count": 1})
+    with pytest.raises(InvalidInput):  # a refusal needs its reason
+        do(rt, "head_cs", "unit_head_sign", {"decision": "reject"})
+    inst = do(rt, "head_cs", "unit_head_sign", {"decision": "reject", "opinion": "保留依据不充分，请重新清理"})
+    assert inst["status"] == "running" and open_elements(rt, pid) == ["list_groups"]
+    do(rt, "stats_cs", "list_groups", {"group_list": good, "original_count": 1})
+    do(rt, "head_cs", "unit_head_sign", SIGN)
+    inst = do(rt, "secretary_cs", "secretary_sign", {"decision": "reject", "opinion": "与台账不符，不予签字"})
+    assert inst["status"] == "running" and open_elements(rt, pid) == ["list_groups"]
+    assert campaign_progress(rt, "admin", cid)["items"][0]["stage"] == "填报工作群组清单"
+    do(rt, "stats_cs", "list_groups", {"group_list": good, "original_count": 1})
+    do(rt, "head_cs", "unit_head_sign", SIGN)
+    do(rt, "secretary_cs", "secretary_sign", SIGN)
+    assert view(rt, pid)["status"] == "completed" and view(rt, cid)["status"] == "completed"
+    signs = [(h["task"], h["decision"], h["opinion"]) for h in view(rt, pid)["history"] if h["decision"]]
+    assert signs[:3] == [("单位(部门)负责人签字", "reject", "保留依据不充分，请重新清理"), ("单位(部门)负责人签字", "approve", "同意"),
+                         ("二级党组织书记签字", "reject", "与台账不符，不予签字")]
 
 
 def test_each_owner_is_reminded_and_escalated_for_their_own_group(sqlite_rt):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.flows import act, apply, open_task
+from tests.flows import APPLICATION, act, apply, open_task
 from workflows.db import unit_of_work
 from workflows.models import Filing, HumanTask, WorkGroup
 from workflows.services import instances, queries
@@ -86,6 +86,18 @@ def test_student_body_reject(rt):
     act(rt, "head_cs", "unit_head_review", APPROVE)
     inst = act(rt, "yangong", "student_body_review", {"decision": "reject", "opinion": "由研究生会统一建群"})
     assert inst["status"] == "rejected"
+
+
+def test_student_body_returns_to_the_applicant(sqlite_rt):
+    rt = sqlite_rt
+    iid = apply(rt, is_student=True, student_body="xuegong", line="student")
+    act(rt, "head_cs", "unit_head_review", APPROVE)
+    inst = act(rt, "xuegong", "student_body_review", {"decision": "return", "opinion": "请写明学生管理员"})
+    assert inst["status"] == "running" and [t["element"] for t in inst["tasks"]] == ["apply"]
+    act(rt, "staff_cs", "apply", {**APPLICATION, "is_student": True, "student_body": "xuegong", "line": "student", "admins": "班长王同学"})
+    act(rt, "head_cs", "unit_head_review", APPROVE)
+    inst = act(rt, "xuegong", "student_body_review", APPROVE)
+    assert inst["status"] == "completed" and inst["id"] == iid
 
 
 def test_duplicate_warning_for_similar_group_in_same_unit(rt):

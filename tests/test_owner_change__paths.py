@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.process_flows import add_group, audit, do, escalated_tasks, filings, fire_after, group, notified, open_elements, person_id, view
+from workflows.errors import InvalidInput
 from workflows.services import instances
 from workflows.services.system_starts import start_process_as_system
 
@@ -76,6 +79,56 @@ def test_unit_head_rejects(sqlite_rt):
     inst = do(sqlite_rt, "head_cs", "unit_head_confirm", {"new_owner_username": "staff_cs2", "decision": "reject", "opinion": "该群将解散"})
     assert inst["status"] == "rejected" and group(sqlite_rt, gid).owner_id == person_id(sqlite_rt, "staff_cs")
     assert iid == inst["id"]
+
+
+def test_unit_returns_a_manual_change_to_the_applicant(sqlite_rt):
+    rt = sqlite_rt
+    gid = add_group(rt, "staff_cs", "计算机工程学院教学通知群")
+    iid = start(rt)
+    inst = do(rt, "head_cs", "unit_head_confirm", {"new_owner_username": "staff_cs2", "decision": "return", "opinion": "请先征得新群主同意"})
+    assert inst["status"] == "running" and open_elements(rt, iid) == ["apply"]
+    assert inst["history"][-1]["decision"] == "return" and inst["history"][-1]["opinion"] == "请先征得新群主同意"
+    do(rt, "staff_cs", "apply", {"group_name": "计算机工程学院教学通知群", "reason": "job_change", "new_owner_username": "stats_cs"})
+    assert open_elements(rt, iid) == ["unit_head_confirm"]
+    do(rt, "head_cs", "unit_head_confirm", {"new_owner_username": "stats_cs", **APPROVE})
+    do(rt, "party_cs", "party_org_file", APPROVE)
+    assert group(rt, gid).owner_id == person_id(rt, "stats_cs")
+
+
+def test_unit_returns_a_system_started_change_to_its_naming_task(sqlite_rt):
+    rt = sqlite_rt
+    gid = add_group(rt, "staff_cs", "计算机工程学院教学通知群")
+    iid = start_process_as_system(rt, "owner_change", {"group_id": gid, "reason": "departure"}, group(rt, gid).unit_id,
+                                  person_id(rt, "staff_cs"), origin="org_import")
+    do(rt, "head_cs", "unit_head_confirm", {"new_owner_username": "staff_cs2", "decision": "return", "opinion": "请办公室另行提名"})
+    assert open_elements(rt, iid) == ["name_new_owner"]  # no applicant to ask: the unit names someone again
+    fire_after(rt, 10)
+    assert escalated_tasks(rt, iid)["name_new_owner"] == (1, True) and notified(rt, "party_cs", "escalation", iid)
+    do(rt, "head_cs", "name_new_owner", {"new_owner_username": "stats_cs", "note": "统计员兼任"})
+    assert open_elements(rt, iid) == ["unit_head_confirm"]
+    do(rt, "head_cs", "unit_head_confirm", {"new_owner_username": "stats_cs", **APPROVE})
+    inst = do(rt, "party_cs", "party_org_file", APPROVE)
+    assert inst["status"] == "completed" and group(rt, gid).owner_id == person_id(rt, "stats_cs")
+
+
+def test_opinion_is_required_unless_approving(sqlite_rt):
+    add_group(sqlite_rt, "staff_cs", "计算机工程学院教学通知群")
+    start(sqlite_rt)
+    for decision in ("reject", "return"):
+        with pytest.raises(InvalidInput):
+            do(sqlite_rt, "head_cs", "unit_head_confirm", {"new_owner_username": "staff_cs2", "decision": decision})
+
+
+def test_propaganda_returns_then_rejects_an_account_change(sqlite_rt):
+    rt = sqlite_rt
+    gid = add_group(rt, "staff_cs", "计算机工程学院团学风采", kind="wechat_official_account")
+    iid = start(rt, "计算机工程学院团学风采")
+    do(rt, "head_cs", "unit_head_confirm", {"new_owner_username": "staff_cs2", **APPROVE})
+    do(rt, "propaganda", "propaganda_file", {"decision": "return", "opinion": "新创建人须完成实名认证"})
+    assert open_elements(rt, iid) == ["unit_head_confirm"]
+    do(rt, "head_cs", "unit_head_confirm", {"new_owner_username": "staff_cs2", **APPROVE})
+    inst = do(rt, "propaganda", "propaganda_file", {"decision": "reject", "opinion": "不予备案"})
+    assert inst["status"] == "rejected" and group(rt, gid).owner_id == person_id(rt, "staff_cs")
 
 
 def test_filing_return_then_reject(sqlite_rt):

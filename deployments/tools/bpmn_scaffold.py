@@ -49,7 +49,9 @@ class Flow:
     target: str
     name: str = ""
     condition: str = ""
-    route: str = ""  # "down" / "up": leave the source at its bottom / top, then turn towards the target (clear of its row)
+    route: str = ""  # "down" / "up": leave the source at its bottom / top, then turn towards the target (clear of its row);
+    # "under": leave the source at its bottom, run along the bottom of the source's lane, then up (or down) just
+    # left of the target's reminder chain and into the target's left side
 
 
 def _parent(node: Node, by_id: dict[str, Node]) -> str:
@@ -234,6 +236,10 @@ def build(pid: str, pname: str, lanes: list[tuple[str, str]], nodes: list[Node],
         src_boundary = by_id[f.source].type == "boundaryEvent"
         if f.route == "down":
             pts = [(sx + sw // 2, sy + sh), (sx + sw // 2, ty + th // 2), (tx, ty + th // 2)]
+        elif f.route == "under":
+            src = by_id[by_id[f.source].attached_to] if src_boundary else by_id[f.source]
+            floor = Y0 + (src.lane + 1) * LANE_H - 12
+            pts = [(sx + sw // 2, sy + sh), (sx + sw // 2, floor), (tx - 55, floor), (tx - 55, ty + th // 2), (tx, ty + th // 2)]
         elif f.route == "up":
             pts = [(sx + sw // 2, sy), (sx + sw // 2, ty + th // 2), (tx, ty + th // 2)]
         elif ty > sy + sh - 20 and tx <= sx + sw // 2 <= tx + tw:

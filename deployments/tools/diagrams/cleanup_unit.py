@@ -4,6 +4,10 @@
 # list, or a spreadsheet upload) marking keep or dissolve with the retention basis and posting rules; the unit head
 # and the secondary Party org secretary sign; kept groups are re-filed (att. 3); each dissolved group gets a
 # dissolve-and-confirm task for its owner (a parallel multi-instance subprocess over dissolve_items).
+# Decisions of the two signatures (interface.md: approve / reject / return): approve -> next signature / re-filing;
+# return -> back to the statistician to amend the list; reject -> the list is refused (不同意), and since the
+# clean-up is compulsory (art. 7) the unit's part does not end: it goes back to the statistician to list again, the
+# opinion is required and the history records the decision as a rejection.
 PROCESS_ID = "cleanup_unit"
 PROCESS_NAME = "工作群组清理规范（单位）"
 LANES = [("统计人", "statistician"), ("单位(部门)负责人", "unit_head"), ("二级党组织书记", "secretary"), ("群主", "owner")]
@@ -15,7 +19,8 @@ LIST_FIELDS = [
     {"id": "note", "label": "说明", "props": {"widget": "textarea"}, "constraints": {"maxlength": 500}},
 ]
 SIGN = [
-    {"id": "decision", "label": "签字意见", "type": "enum", "required": True, "options": [("approve", "同意，签字"), ("return", "退回统计人修改")]},
+    {"id": "decision", "label": "签字意见", "type": "enum", "required": True,
+     "options": [("approve", "同意，签字"), ("reject", "不同意（清单不予通过，退回统计人重新填报）"), ("return", "退回统计人修改")]},
     {"id": "opinion", "label": "意见说明", "props": {"widget": "textarea", "required_when": 'decision != "approve"'}, "constraints": {"maxlength": 500}},
 ]
 DISSOLVE_FIELDS = [
@@ -59,10 +64,10 @@ FLOWS = [
     Flow("Flow_list_bad", "gw_list_ok", "list_groups", "清单有误", "bool(list_error)"),
     Flow("Flow_head_done", "unit_head_sign", "gw_head"),
     Flow("Flow_head_ok", "gw_head", "secretary_sign", "同意"),
-    Flow("Flow_head_return", "gw_head", "list_groups", "退回", 'decision == "return"'),
+    Flow("Flow_head_return", "gw_head", "list_groups", "退回修改或不同意", 'decision in ("return", "reject")'),
     Flow("Flow_secretary_done", "secretary_sign", "gw_secretary"),
     Flow("Flow_secretary_ok", "gw_secretary", "refile", "同意"),
-    Flow("Flow_secretary_return", "gw_secretary", "list_groups", "退回", 'decision == "return"'),
+    Flow("Flow_secretary_return", "gw_secretary", "list_groups", "退回修改或不同意", 'decision in ("return", "reject")'),
     Flow("Flow_refiled", "refile", SUB),
     Flow("Flow_dissolve_start", "dissolve_start", "prepare_dissolve"),
     Flow("Flow_prepared", "prepare_dissolve", "confirm_dissolve"),
