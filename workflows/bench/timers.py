@@ -101,16 +101,16 @@ def add_copies(rt: Any, template: Template, count: int, due: bool) -> None:
             s.execute(insert(TimerDue.__table__), timers)
 
 
-def sweep_rate(rt: Any, due: int) -> float:
-    """Timers fired per second by one sweep over ``due`` due instances."""
+def sweep_rate(rt: Any, due: int) -> tuple[float, float]:
+    """(timers fired per second, CPU ms per timer) of one sweep over ``due`` due instances."""
     from ..services.timers import fire_due_timers
 
-    start = time.perf_counter()
+    cpu, start = time.process_time(), time.perf_counter()
     fired = fire_due_timers(rt, limit=due)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     if fired != due:
         raise RuntimeError(f"the sweep fired {fired} of {due} due timers")
-    return fired / elapsed
+    return fired / elapsed, cpu * 1000 / fired
 
 
 def sweep_plan(rt: Any) -> str:
@@ -125,9 +125,10 @@ def sweep_plan(rt: Any) -> str:
     return "; ".join(str(r[-1]) for r in rows)
 
 
-def measure(sizes: Sizes, waiting: int) -> tuple[float, str]:
-    """(median timers/s, query plan) for ``sizes.timer_due`` due timers among ``waiting`` waiting instances."""
-    rates = []
+def measure(sizes: Sizes, waiting: int) -> tuple[float, float, str]:
+    """(median timers/s, median CPU ms per timer, query plan) for ``sizes.timer_due`` due timers among
+    ``waiting`` waiting instances."""
+    rates, cpu = [], []
     with scratch_dir("timers") as var_dir:
         rt = scratch_runtime(sqlite_url(var_dir), var_dir)
         try:
@@ -136,22 +137,26 @@ def measure(sizes: Sizes, waiting: int) -> tuple[float, str]:
             plan = sweep_plan(rt)
             for _ in range(min(sizes.repeats, 3)):
                 add_copies(rt, template, sizes.timer_due, due=True)
-                rates.append(sweep_rate(rt, sizes.timer_due))
+                r, c = sweep_rate(rt, sizes.timer_due)
+                rates.append(r)
+                cpu.append(c)
         finally:
             rt.db.dispose()
-    return median(rates), plan
+    return median(rates), median(cpu), plan
 
 
 def run(bench: Any) -> list[Figure]:
     sizes: Sizes = bench.sizes
-    large, plan = measure(sizes, sizes.timer_waiting_large)
-    small, _ = measure(sizes, sizes.timer_waiting_small)
+    large, large_cpu, plan = measure(sizes, sizes.timer_waiting_large)
+    small, small_cpu, _ = measure(sizes, sizes.timer_waiting_small)
     if "due_at" not in plan:
         bench.skip("timer sweep index check", f"the due query does not use the timer_due.due_at index: {plan}")
     detail = f"{sizes.timer_due} due among {sizes.timer_waiting_large} waiting; plan: {plan}"
     figures = [Figure("timer_sweep_100k", large, "timers/s", detail),
                Figure("timer_sweep_1k", small, "timers/s", f"{sizes.timer_due} due among {sizes.timer_waiting_small} waiting"),
-               Figure("timer_sweep_growth", small / large, "x", "seconds per timer with 100k waiting / with 1k waiting")]
+               Figure("timer_sweep_growth", small / large, "x", "seconds per timer with 100k waiting / with 1k waiting"),
+               Figure("timer_sweep_cpu_growth", large_cpu / small_cpu, "x",
+                      f"CPU per timer with 100k waiting / with 1k waiting ({large_cpu:.1f} / {small_cpu:.1f} ms)")]
     lateness = measure_lateness(bench)
     return figures + ([lateness] if lateness else [])
 
