@@ -159,6 +159,19 @@ def test_sweep_fires_reminders_and_delivers_them(sqlite_rt, smtp_server):
     assert any(s.startswith("【工作群组审批】催办提醒") for s in subjects)
 
 
+def test_runs_left_running_by_a_dead_scheduler_are_crashed_at_start(client):
+    from prefect.states import Running
+
+    from workflows.scheduler.dispatch import crash_orphaned_runs
+
+    sweep = client.read_deployment_by_name("timer-sweep/sweep")
+    run = client.create_flow_run_from_deployment(sweep.id)
+    client.set_flow_run_state(run.id, Running(), force=True)  # its process was killed: it holds the sweep's slot
+    assert crash_orphaned_runs(client) >= 1
+    assert client.read_flow_run(run.id).state.is_crashed()
+    assert crash_orphaned_runs(client) == 0
+
+
 def test_zombie_automation_is_created_once(client):
     from workflows.scheduler.dispatch import ZOMBIE_AUTOMATION
 

@@ -104,6 +104,29 @@ def drop_stale_wakeups(client: Any, now: datetime | None = None) -> int:
     return dropped
 
 
+FLOW_NAMES = ("timer-sweep", "timer-wake-up", "periodic-starts", "deliver-notifications")
+
+
+def crash_orphaned_runs(client: Any) -> int:
+    """Mark Crashed every run of our flows still Pending/Running/Cancelling. Only for the embedded scheduler
+    at start-up, when no runner of ours exists: such runs belong to a scheduler that died, and they would
+    hold the sweep's concurrency slot until the zombie automation notices (90 s)."""
+    from prefect.client.schemas.filters import (
+        FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    runs = client.read_flow_runs(
+        flow_filter=FlowFilter(name=FlowFilterName(any_=list(FLOW_NAMES))),
+        flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+            any_=[StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]))),
+        limit=200)
+    for run in runs:
+        client.set_flow_run_state(run.id, Crashed(message="groupgov: the scheduler that ran this flow run stopped"), force=True)
+    return len(runs)
+
+
 def ensure_zombie_automation(client: Any) -> None:
     """Create (once) the automation that marks a flow run Crashed when its heartbeats stop for 90 s, so a
     killed worker never holds the sweep's concurrency slot (needs ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY=30``)."""

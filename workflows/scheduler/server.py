@@ -174,7 +174,7 @@ class SchedulerStack:
                                                    "--port", str(port)], env, cwd, home / "server.log")
             self.server.start()
             wait_healthy(self.api_url, self.server, timeout)
-        argv = [sys.executable, "-m", "workflows.scheduler.service"] + ([] if self.embedded else ["--dispatch-only"])
+        argv = [sys.executable, "-m", "workflows.scheduler.service", "--embedded" if self.embedded else "--dispatch-only"]
         self.scheduler = Child("scheduler", argv, env, cwd, home / "scheduler.log")
         self.scheduler.start()
         self._watch = threading.Thread(target=self._supervise, name="scheduler-supervisor", daemon=True)

@@ -1,7 +1,8 @@
-"""The scheduler process: ``python -m workflows.scheduler.service [--dispatch-only]``.
+"""The scheduler process: ``python -m workflows.scheduler.service [--dispatch-only | --embedded]``.
 
 Started by ``groupgov serve`` (or ``groupgov scheduler run``) with ``PREFECT_API_URL`` pointing at a Prefect
-server. On start it (1) waits for the API, (2) creates the zombie-run automation, (3) fires every timer that
+server. On start it (1) waits for the API, (2) creates the zombie-run automation (and, with ``--embedded``,
+crashes runs a previous scheduler process left running), (3) fires every timer that
 came due while nothing ran and delivers pending notifications (the catch-up: each exactly once, the sweep's
 own guarantees), (4) drops wake-up runs made pointless by that, (5) starts the wake-up dispatcher thread and
 (6) serves the deployments (embedded mode) — or, with ``--dispatch-only`` (scaled mode, where Prefect
@@ -39,19 +40,22 @@ def wait_for_api(timeout: float = 120.0) -> None:
     raise TimeoutError(f"Prefect API not reachable after {timeout:.0f} s: {last}")
 
 
-def prepare_scheduler(rt: Runtime) -> None:
-    """Steps (2)-(4) of the module contract; each is best effort and logged."""
+def prepare_scheduler(rt: Runtime, embedded: bool = False) -> None:
+    """Steps (2)-(4) of the module contract; each is best effort and logged. ``embedded``: this process is
+    the only runner of the flows, so runs left Running by a previous one are crashed at once."""
     from prefect.client.orchestration import get_client
 
     from ..notifications import deliver_pending
     from ..services.timers import fire_due_timers
-    from .dispatch import drop_stale_wakeups, ensure_zombie_automation
+    from .dispatch import crash_orphaned_runs, drop_stale_wakeups, ensure_zombie_automation
 
     with get_client(sync_client=True) as client:
         try:
             ensure_zombie_automation(client)
+            if embedded and (crashed := crash_orphaned_runs(client)):
+                log.warning("marked %s flow run(s) of a previous scheduler as crashed", crashed)
         except Exception:
-            log.exception("could not create the zombie-run automation")
+            log.exception("could not set up zombie-run handling")
         fired = fire_due_timers(rt)
         log.info("catch-up: fired %s instance(s) whose timers came due while the scheduler was down", fired)
         try:
@@ -66,14 +70,14 @@ def prepare_scheduler(rt: Runtime) -> None:
             log.exception("could not drop stale wake-up runs")
 
 
-def run(dispatch_only: bool = False) -> None:
+def run(dispatch_only: bool = False, embedded: bool = False) -> None:
     from ..services.runtime import get_runtime
     from .dispatch import Dispatcher
 
     rt = get_runtime()
     rt.reload_calendar()
     wait_for_api()
-    prepare_scheduler(rt)
+    prepare_scheduler(rt, embedded=embedded and not dispatch_only)
     dispatcher = Dispatcher(rt).start()
     # SIGTERM behaves like Ctrl-C: serve() and the wait below stop cleanly
     signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
@@ -99,10 +103,11 @@ def run(dispatch_only: bool = False) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m workflows.scheduler.service", description=__doc__)
     parser.add_argument("--dispatch-only", action="store_true", help="scaled mode: only dispatch wake-ups; workers run the flows")
+    parser.add_argument("--embedded", action="store_true", help="the only runner of the flows (groupgov serve's own Prefect server)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    run(args.dispatch_only)
+    run(args.dispatch_only, args.embedded)
 
 
 if __name__ == "__main__":
