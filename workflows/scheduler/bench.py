@@ -76,12 +76,13 @@ def timer_lateness(samples: int = 30, timer_seconds: int = 20, spacing: float = 
         stack = SchedulerStack(rt.settings, extra_env=env).start()
         try:
             _wait_for_wake_up_deployment(stack.api_url, 180.0)
-            ids = []
+            ids, due = [], {}
             for _ in range(samples):
-                ids.append(instances.start_process(rt, PROBE_KEY, "bench", {}))
+                iid = instances.start_process(rt, PROBE_KEY, "bench", {})
+                with unit_of_work(write=False, engine=rt.db) as s:
+                    due[iid] = s.scalar(select(TimerDue.due_at).where(TimerDue.instance_id == iid))
+                ids.append(iid)
                 time.sleep(spacing)
-            with unit_of_work(write=False, engine=rt.db) as s:
-                due = dict(s.execute(select(TimerDue.instance_id, TimerDue.due_at).where(TimerDue.instance_id.in_(ids))).all())
             deadline = time.monotonic() + timeout
             fired: dict[int, object] = {}
             while len(fired) < len(ids) and time.monotonic() < deadline:
