@@ -47,8 +47,9 @@ def field_schema(f: FormFieldDef) -> dict[str, Any]:
         schema["x-format"] = "phone"
     elif fmt == "email":
         schema["format"] = "email"
-    if f.type == "textarea" or f.properties.get("widget") == "textarea":
-        schema["x-widget"] = "textarea"
+    widget = "textarea" if f.type == "textarea" else f.properties.get("widget")
+    if widget:  # a hint for form renderers (textarea, group_list, ...); validation does not depend on it
+        schema["x-widget"] = widget
     if f.properties.get("required_when"):
         schema["x-required-when"] = f.properties["required_when"]
     if f.default is not None:

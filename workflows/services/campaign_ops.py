@@ -141,14 +141,13 @@ class CampaignOps:
         """Validate the statistician's list against the register and the staff roster; problems go back to them."""
         raw, error = group_list.load(ctx.data.get("group_list"))
         if raw is None:
-            return {"list_error": error}
-        groups, problems = group_list.normalize(raw)
+            return {"list_error": error, "list_problems": []}
+        groups, problems = group_list.check(raw)
         for i, g in enumerate(groups, start=1):
-            where = f"第{i}项「{g['group_name']}」"
             if g["group_id"] is not None:
                 row = self.session.get(WorkGroup, g["group_id"])
                 if row is None or row.unit_id != ctx.unit_id:
-                    problems.append(f"{where}：台账编号 {g['group_id']} 不是本单位的群组")
+                    problems.append(group_list.problem(i, g["group_name"], "group_id", f"台账编号 {g['group_id']} 不是本单位的群组"))
             else:
                 row = self.session.scalar(select(WorkGroup).where(WorkGroup.unit_id == ctx.unit_id, WorkGroup.name == g["group_name"],
                                                                   WorkGroup.status.in_(LIVE)).limit(1))
@@ -156,12 +155,15 @@ class CampaignOps:
             owner = self._owner(ctx.unit_id, g["owner"])
             g["owner_username"], g["owner_name"] = (owner.username, owner.name) if owner else ("", g["owner"])
             if owner is None and g["action"] == "dissolve":
-                problems.append(f"{where}：找不到群主“{g['owner']}”，解散的群组须由群主确认，请填写群主的用户名")
+                problems.append(group_list.problem(i, g["group_name"], "owner",
+                                                   f"找不到群主“{g['owner']}”，解散的群组须由群主确认，请填写群主的用户名"))
         if problems:
-            return {"list_error": "群组清单有误：\n" + "\n".join(problems)}
+            # list_error: the text people read; list_problems: the same per entry and field (the web form shows them per row)
+            return {"list_error": "群组清单有误：\n" + "\n".join(p.text for p in problems),
+                    "list_problems": [p.as_dict() for p in problems]}
         listed = {g["group_id"] for g in groups if g["group_id"]}
         unlisted = [g["group_name"] for g in ctx.data.get("existing_groups") or [] if g["group_id"] not in listed]
-        return {"list_error": None, "groups": groups, "unlisted_groups": unlisted,
+        return {"list_error": None, "list_problems": [], "groups": groups, "unlisted_groups": unlisted,
                 "keep_count": sum(1 for g in groups if g["action"] == "keep"),
                 "dissolve_count": sum(1 for g in groups if g["action"] == "dissolve")}
 

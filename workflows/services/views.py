@@ -14,7 +14,7 @@ from .. import clock
 from ..db import unit_of_work
 from ..errors import Forbidden, NotFound
 from ..models import CopyRecord, Document, HumanTask, Notification, Person, ProcessDefinition, ProcessInstance
-from . import addsign
+from . import addsign, group_list
 from .people import person_by_username
 from .queries import involved
 from .runtime import Runtime
@@ -234,6 +234,8 @@ def display_value(prop: dict[str, Any], value: Any) -> str:
         return ""
     if isinstance(value, bool) or prop.get("type") == "boolean":
         return "是" if value is True or str(value).lower() == "true" else "否"
+    if prop.get("x-widget") == "group_list":
+        return group_list.describe(value)
     return str(prop.get("x-enum-labels", {}).get(value, value))
 
 

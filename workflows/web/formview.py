@@ -1,7 +1,8 @@
 """Turns a task's form (the JSON Schema of ``queries.get_task``) into what the field templates draw.
 
 Widgets: text, textarea, number, date, email, tel, checkbox, radio (enums of up to four options), select,
-and ``decision`` (the ``decision`` enum of a decision task, drawn as one submit button per option).
+``decision`` (the ``decision`` enum of a decision task, drawn as one submit button per option) and
+``group_list`` (x-widget ``group_list``: a table editor, see grouplist.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..services.views import display_value as display  # noqa: F401  (templates and pages use it)
+from . import grouplist
 
 RADIO_MAX = 4
 DECISION_ORDER = {"approve": 0, "return": 1, "reject": 2}
@@ -28,6 +30,7 @@ class FieldView:
     options: list[tuple[str, str]] = field(default_factory=list)
     error: str = ""
     attrs: dict[str, Any] = field(default_factory=dict)
+    editor: Any = None  # the widget's own view (group_list: grouplist.Editor)
 
 
 def _condition_hint(expression: str, schema: dict[str, Any]) -> str:
@@ -64,8 +67,8 @@ def _widget(prop: dict[str, Any], fid: str) -> str:
         return "email"
     if prop.get("x-format") == "phone":
         return "tel"
-    if prop.get("x-widget") == "textarea":
-        return "textarea"
+    if prop.get("x-widget") in {"textarea", "group_list"}:
+        return str(prop["x-widget"])
     return "text"
 
 
@@ -118,4 +121,4 @@ def submitted_values(schema: dict[str, Any], form: Any) -> dict[str, Any]:
         value = form.get(fid)
         if isinstance(value, str):
             out[fid] = value
-    return out
+    return {**out, **grouplist.submitted(schema, form)}

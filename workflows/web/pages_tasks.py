@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from ..errors import Conflict, Forbidden, InvalidInput
-from ..services import actions, instances, queries, views
+from ..errors import Conflict, Forbidden, InvalidImport, InvalidInput
+from ..services import actions, campaign, group_list, instances, queries, views
+from . import grouplist
 from .auth import User, WebUser
 from .formview import fields, initial_values, submitted_values
 from .render import flash, history_people, is_htmx, page, safe_next
@@ -60,18 +61,25 @@ def read_all(request: Request, user: User) -> Response:
 
 
 def _task_page(request: Request, user: WebUser, task_id: int, values: dict[str, Any] | None = None,
-               errors: dict[str, str] | None = None, problem: str = "", status: int = 200) -> Response:
+               errors: dict[str, str] | None = None, problem: str = "", status: int = 200,
+               row_problems: dict[str, list[dict[str, Any]]] | None = None) -> Response:
+    """The task page; ``row_problems``: per-row problems of a group-list field (else those its process recorded)."""
     rt = _rt(request)
     task = queries.get_task(rt, user.username, task_id)
     schema = task["form"]
     draft = actions.load_draft(rt, task_id, user.username) if task["can_complete"] else None
     shown = values if values is not None else initial_values(schema, task["data"] or {}, draft)
+    field_views = fields(schema, shown, errors or {})
+    for f in field_views:
+        if f.widget == "group_list":
+            found = (row_problems or {}).get(f.id) if values is not None else grouplist.stored_problems(f.id, shown, task["data"] or {})
+            f.editor = grouplist.editor(f.id, shown.get(f.id), task["data"] or {}, found)
     inst = queries.get_instance(rt, user.username, task["instance_id"])
     views.mark_read(rt, user.username, task["instance_id"])
     context = views.task_context(rt, user.username, task_id)
     history = [h for h in inst["history"] if h["action"] in {"complete", "sign", "transfer", "add_sign", "withdraw"}]
     return page(request, "task.html", {
-        "user": user, "task": task, "inst": inst, "fields": fields(schema, shown, errors or {}), "errors": errors or {},
+        "user": user, "task": task, "inst": inst, "fields": field_views, "errors": errors or {},
         "problem": problem, "draft_saved": bool(draft) and values is None, "ctx": context,
         "summary": views.application_summary(rt, task["instance_id"], task["element"]) if task["kind"] == "task" else [],
         "names": views.names_of(rt, history_people(inst["history"])), "history": history,
@@ -94,6 +102,9 @@ async def submit_task(request: Request, user: User, task_id: int) -> Response:
     if not task["can_complete"]:
         raise Forbidden("您不是该待办的办理人，无权办理") if task["state"] == "open" else Conflict("该待办已被办理或已撤销")
     values = submitted_values(task["form"], form)
+    edited = grouplist.edit(task["form"], form)
+    if edited is not None:  # 添加 / 删除 a row of a group list without JavaScript
+        return _task_page(request, user, task_id, {**values, **edited})
     errors: dict[str, str] = {}
     for upload in form.getlist("attachments"):
         if isinstance(upload, UploadFile) and upload.filename:
@@ -108,6 +119,11 @@ async def submit_task(request: Request, user: User, task_id: int) -> Response:
         return RedirectResponse(f"/tasks/{task_id}", status_code=303)
     if errors:
         return _task_page(request, user, task_id, values, errors, "附件未能上传，请检查后重新提交", 422)
+    row_problems = grouplist.precheck(task["form"], values)
+    if row_problems:
+        for fid, found in row_problems.items():
+            errors[fid] = f"有 {len(found)} 处需要修改，见下方各群组的提示"
+        return _task_page(request, user, task_id, values, errors, "群组清单有误，请按提示修改后重新提交", 422, row_problems)
     try:
         instance_id = instances.complete_task(rt, task_id, user.username, values)
     except InvalidInput as exc:
@@ -116,8 +132,81 @@ async def submit_task(request: Request, user: User, task_id: int) -> Response:
         return _task_page(request, user, task_id, values, errors, "表单填写有误，请按提示修改后重新提交", 422)
     except Conflict as exc:
         return _task_page(request, user, task_id, values, {}, exc.message, 409)
+    again = _same_task_again(rt, user.username, task, instance_id)
+    if again is not None:  # the process sent the form straight back (e.g. the group list failed its check)
+        flash(request, f"「{task['name']}」未通过核对，请按提示修改后重新提交", "error")
+        return RedirectResponse(f"/tasks/{again}", status_code=303)
     flash(request, f"已提交：{task['name']}")
     return RedirectResponse("/" if form.get("decision") or task["kind"] != "task" else f"/instances/{instance_id}", status_code=303)
+
+
+def _same_task_again(rt: Any, username: str, task: dict[str, Any], instance_id: int) -> int | None:
+    """A group-list form that came straight back to the same person: its new task id."""
+    if grouplist.field_of(task["form"]) is None:
+        return None
+    for t in queries.get_instance(rt, username, instance_id)["tasks"]:
+        if t["element"] == task["element"] and t["id"] != task["id"] and queries.get_task(rt, username, t["id"])["can_complete"]:
+            return int(t["id"])
+    return None
+
+
+@router.post("/tasks/{task_id}/group-sheet", response_class=HTMLResponse)
+async def group_sheet(request: Request, user: User, task_id: int) -> Response:
+    """The statistician's spreadsheet (.xlsx/.csv): 导入 loads it into the editor to check; 提交 completes the task
+    with it through the same use case as ``POST /api/tasks/{id}/group-sheet``. Problems are shown per row."""
+    rt = _rt(request)
+    form = await request.form()
+    task = queries.get_task(rt, user.username, task_id)
+    fid = grouplist.field_of(task["form"])
+    if not task["can_complete"] or fid is None:
+        raise Forbidden("您不是该待办的办理人，无权办理") if task["state"] == "open" else Conflict("该待办已被办理或已撤销")
+    draft = actions.load_draft(rt, task_id, user.username)
+    values = initial_values(task["form"], task["data"] or {}, draft)
+    upload = form.get("sheet")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return _task_page(request, user, task_id, values, {"sheet": "请选择要上传的表格文件（.xlsx 或 .csv）"}, "请选择表格文件", 422)
+    content = await upload.read()
+    try:
+        items = group_list.read_sheet(upload.filename, content)
+    except InvalidImport as exc:
+        detail = "；".join(f"第{e.row}行 {e.column}：{e.message}" if e.row else e.message for e in exc.errors)
+        return _task_page(request, user, task_id, values, {"sheet": detail}, "表格无法读取，请检查后重新上传", 422)
+    values[fid] = grouplist.to_json([grouplist.entry(i) for i in items])
+    row_problems = grouplist.precheck(task["form"], values)
+    if row_problems:
+        note = "表格中的群组清单有误，已载入下方清单，请按提示修改后提交"
+        return _task_page(request, user, task_id, values, {fid: note}, note, 422, row_problems)
+    if form.get("_action") != "submit":
+        flash(request, f"已从表格读取 {len(items)} 个群组，请在下方清单中核对后提交")
+        return _task_page(request, user, task_id, values)
+    count = str(form.get("original_count") or "").strip()
+    try:
+        instance_id = campaign.submit_group_sheet(rt, task_id, user.username, upload.filename, content,
+                                                  int(count) if count.isdigit() else None, str(form.get("note") or ""))
+    except InvalidInput as exc:
+        detail = "；".join(e.message for e in exc.errors) or exc.message
+        return _task_page(request, user, task_id, values, {"sheet": detail}, exc.message, 422)
+    again = _same_task_again(rt, user.username, task, instance_id)
+    if again is not None:
+        flash(request, f"「{task['name']}」未通过核对，请按提示修改后重新提交", "error")
+        return RedirectResponse(f"/tasks/{again}", status_code=303)
+    flash(request, f"已提交：{task['name']}（表格 {upload.filename}）")
+    return RedirectResponse(f"/instances/{instance_id}", status_code=303)
+
+
+@router.get("/tasks/{task_id}/group-sheet.csv")
+def group_sheet_template(request: Request, user: User, task_id: int) -> Response:
+    """A spreadsheet to fill in: the upload's columns, with the groups the form shows now (the register's)."""
+    rt = _rt(request)
+    task = queries.get_task(rt, user.username, task_id)
+    fid = grouplist.field_of(task["form"])
+    if fid is None:
+        raise InvalidInput("该待办没有群组清单")
+    draft = actions.load_draft(rt, task_id, user.username) if task["can_complete"] else None
+    shown = initial_values(task["form"], task["data"] or {}, draft)
+    rows = grouplist.editor(fid, shown.get(fid), task["data"] or {}).rows
+    return Response(grouplist.sheet_template(rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename*=UTF-8''group-list.csv", "Cache-Control": "no-store"})
 
 
 def _back(request: Request, task_id: int, form: Any) -> str:

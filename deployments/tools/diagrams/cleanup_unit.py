@@ -1,7 +1,7 @@
 # Scaffold description of bpmn/cleanup_unit.bpmn (see deployments/tools/bpmn_scaffold.py).
 # One unit's part of the art. 7 cleanup campaign (started by bpmn/cleanup_refiling.bpmn, one instance per unit, so
 # roles resolve against that unit): the statistician lists the unit's existing groups (form field group_list, a JSON
-# list, or a spreadsheet upload) marking keep or dissolve with the retention basis and posting rules; the unit head
+# list drawn by the web app as a table editor (field property widget=group_list), or a spreadsheet upload) marking keep or dissolve with the retention basis and posting rules; the unit head
 # and the secondary Party org secretary sign; kept groups are re-filed (att. 3); each dissolved group gets a
 # dissolve-and-confirm task for its owner (a parallel multi-instance subprocess over dissolve_items).
 # Decisions of the two signatures (interface.md: approve / reject / return): approve -> next signature / re-filing;
@@ -13,8 +13,8 @@ PROCESS_NAME = "工作群组清理规范（单位）"
 LANES = [("统计人", "statistician"), ("单位(部门)负责人", "unit_head"), ("二级党组织书记", "secretary"), ("群主", "owner")]
 
 LIST_FIELDS = [
-    {"id": "group_list", "label": "工作群组清单（每群一项：群名称、群类别、群主、人员范围、人数、群功能、群信息发布规则、保留依据、处理意见 保留/解散）",
-     "required": True, "props": {"widget": "textarea"}, "constraints": {"maxlength": 200000}},
+    {"id": "group_list", "label": "工作群组清单（逐群填写，标明保留或解散）",
+     "required": True, "props": {"widget": "group_list"}, "constraints": {"maxlength": 200000}},
     {"id": "original_count", "label": "本单位(部门)原有工作群组的数量", "type": "long", "required": True, "constraints": {"min": 0, "max": 10000}},
     {"id": "note", "label": "说明", "props": {"widget": "textarea"}, "constraints": {"maxlength": 500}},
 ]
