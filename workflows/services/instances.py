@@ -32,11 +32,13 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition:
     return definition
 
 
-def _invoker(session: Session, rt: Runtime, inst: ProcessInstance):  # type: ignore[no-untyped-def]
+def invoker_for(session: Session, rt: Runtime, inst: ProcessInstance):  # type: ignore[no-untyped-def]
+    """The handler invoker the engine calls service tasks through, over ``session`` for instance ``inst``."""
     return make_invoker(session, handler_registry(), inst, Operations(session, inst, rt))
 
 
-def _record_failure(session: Session, inst: ProcessInstance, exc: HandlerFailed) -> str:
+def record_failure(session: Session, inst: ProcessInstance, exc: HandlerFailed) -> str:
+    """Record a failed handler as an incident and an audit event of ``inst``; returns the message for the instance."""
     message = f"{exc.element_id}（{exc.topic}）：{type(exc.error).__name__}: {exc.error}"
     session.add(Incident(instance_id=inst.id, at=clock.now(), element_id=exc.element_id, error=message))
     session.add(AuditEvent(instance_id=inst.id, at=clock.now(), action="error", task=exc.element_id, details={"error": message}))
@@ -48,7 +50,7 @@ def run_engine(session: Session, rt: Runtime, inst: ProcessInstance, workflow: A
     try:
         action(workflow)
     except HandlerFailed as exc:
-        projection.save(session, rt, inst, workflow, loaded, error=_record_failure(session, inst, exc))
+        projection.save(session, rt, inst, workflow, loaded, error=record_failure(session, inst, exc))
         return
     projection.save(session, rt, inst, workflow, loaded)
 
@@ -90,7 +92,7 @@ def start_process(rt: Runtime, key: str, username: str, data: dict[str, Any] | N
                                details={"version": definition.version}))
         initial = {"applicant_username": actor.username, "applicant_name": actor.name, "unit_name": actor.unit.name,
                    "party_org_name": actor.unit.party_org.name}
-        workflow = rt.engine.new_workflow(loaded, initial, _invoker(session, rt, inst))
+        workflow = rt.engine.new_workflow(loaded, initial, invoker_for(session, rt, inst))
         run_engine(session, rt, inst, workflow, loaded, rt.engine.run)
         if data:
             _first_task_prefill(rt, session, inst, workflow, loaded, actor, data)
@@ -108,7 +110,7 @@ def restore(session: Session, rt: Runtime, inst: ProcessInstance) -> tuple[Any, 
     definition = session.get(ProcessDefinition, inst.definition_id)
     assert definition is not None
     loaded = rt.loaded(definition)
-    return rt.engine.restore(loaded, inst.state, _invoker(session, rt, inst)), loaded
+    return rt.engine.restore(loaded, inst.state, invoker_for(session, rt, inst)), loaded
 
 
 def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any] | None) -> int:
@@ -163,7 +165,7 @@ def _complete(session: Session, rt: Runtime, inst: ProcessInstance, workflow: An
     except LookupError:
         raise Conflict("该待办已不在可办理状态") from None
     except HandlerFailed as exc:
-        projection.save(session, rt, inst, workflow, loaded, error=_record_failure(session, inst, exc))
+        projection.save(session, rt, inst, workflow, loaded, error=record_failure(session, inst, exc))
         return
     projection.save(session, rt, inst, workflow, loaded)
 

@@ -23,7 +23,7 @@ from ..engine.facade import HandlerFailed
 from ..errors import Conflict, NotFound
 from ..models import AuditEvent, HumanTask, Person, ProcessInstance, Unit
 from . import projection
-from .instances import _invoker, _record_failure, latest_definition, lock_instance, restore, run_engine
+from .instances import invoker_for, latest_definition, lock_instance, record_failure, restore, run_engine
 from .runtime import Runtime
 
 
@@ -47,7 +47,7 @@ def start_in_session(session: Session, rt: Runtime, key: str, data: dict[str, An
                                     "on_behalf_of": starter.username if starter else None}))
     initial = {"applicant_username": starter.username if starter else "", "applicant_name": starter.name if starter else "",
                "unit_name": unit.name, "origin": origin, **data}
-    workflow = rt.engine.new_workflow(loaded, initial, _invoker(session, rt, inst))
+    workflow = rt.engine.new_workflow(loaded, initial, invoker_for(session, rt, inst))
     run_engine(session, rt, inst, workflow, loaded, rt.engine.run)
     return inst
 
@@ -82,7 +82,7 @@ def complete_in_session(session: Session, rt: Runtime, inst: ProcessInstance, sp
     except LookupError:
         raise Conflict("该待办已不在可办理状态") from None
     except HandlerFailed as exc:  # same handling as a person's completion: the instance shows the incident
-        projection.save(session, rt, inst, workflow, loaded, error=_record_failure(session, inst, exc))
+        projection.save(session, rt, inst, workflow, loaded, error=record_failure(session, inst, exc))
         return True
     projection.save(session, rt, inst, workflow, loaded)
     return True
