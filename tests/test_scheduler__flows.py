@@ -25,7 +25,7 @@ from workflows.models import AuditEvent, HumanTask, Notification, Person, TimerD
 from workflows.scheduler import flows
 from workflows.scheduler.deployments import runner_deployments, specs
 from workflows.scheduler.dispatch import (
-    WAKE_UP, dispatch_pending, drop_stale_wakeups, ensure_zombie_automation, wake_key, window_start,
+    WAKE_UP, dispatch_pending, drop_stale_runs, ensure_zombie_automation, wake_key, window_start,
 )
 from workflows.services import instances, wakeups
 from workflows.services.deployments import deploy
@@ -105,7 +105,7 @@ def test_arming_a_timer_creates_one_scheduled_wake_up_per_window(probe_rt, clien
         assert run.state.is_scheduled() and run.parameters == {"due": start.isoformat(), "window": window}
         assert abs(run.next_scheduled_start_time - max(start - lead, run.created)) < timedelta(seconds=2)
     after = max(starts) + timedelta(seconds=window + 1)
-    assert drop_stale_wakeups(client, now=after) >= len(starts)  # after a restart: the catch-up sweep fired them
+    assert drop_stale_runs(client, now=after) >= len(starts)  # after a restart: the catch-up sweep fired them
     assert not set(wake_up_runs(client)) & set(created)
 
 
@@ -157,6 +157,27 @@ def test_sweep_fires_reminders_and_delivers_them(sqlite_rt, smtp_server):
         assert s.scalars(select(Notification.kind).where(Notification.person_id == head)).all() == ["task", "reminder"]
     subjects = [m.subject for m in smtp_server.wait_for(3)]
     assert any(s.startswith("【工作群组审批】催办提醒") for s in subjects)
+
+
+def test_late_sweeps_are_dropped_after_a_restart_but_daily_starts_are_kept(client):
+    from prefect.states import Scheduled
+
+    past = clock.now() - timedelta(minutes=3)
+    sweep = client.create_flow_run_from_deployment(client.read_deployment_by_name("timer-sweep/sweep").id,
+                                                   state=Scheduled(scheduled_time=past))
+    daily = client.create_flow_run_from_deployment(client.read_deployment_by_name("periodic-starts/daily").id,
+                                                   state=Scheduled(scheduled_time=past))
+    later = client.create_flow_run_from_deployment(client.read_deployment_by_name("timer-sweep/sweep").id,
+                                                   state=Scheduled(scheduled_time=clock.now() + timedelta(minutes=1)))
+    assert drop_stale_runs(client) >= 1
+    from prefect.exceptions import ObjectNotFound
+
+    with pytest.raises(ObjectNotFound):
+        client.read_flow_run(sweep.id)
+    assert client.read_flow_run(daily.id).state.is_scheduled()
+    assert client.read_flow_run(later.id).state.is_scheduled()
+    for run in (daily, later):
+        client.delete_flow_run(run.id)
 
 
 def test_runs_left_running_by_a_dead_scheduler_are_crashed_at_start(client):

@@ -40,9 +40,10 @@ class Serve:
                          "GROUPGOV_PREFECT_PORT": "0"})
         self.proc: subprocess.Popen[bytes] | None = None
         self.children: list[int] = []
+        self.offset = 0
 
     def start(self, timeout: float = 240.0) -> None:
-        offset = self.log.stat().st_size if self.log.exists() else 0
+        self.offset = offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen([sys.executable, "-m", "workflows.cli", "serve"], cwd=ROOT_DIR, env=self.env,
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -51,8 +52,6 @@ class Serve:
             assert self.proc.poll() is None, f"groupgov serve exited:\n{self.tail()}"
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    text = self.log.read_text(errors="replace")[offset:]
-                    self.children = [int(p) for p in re.findall(r"started \(pid (\d+)", text)]
                     return
             except httpx.HTTPError:
                 pass
@@ -71,15 +70,21 @@ class Serve:
             self.proc.wait(10)
             raise AssertionError(f"groupgov serve did not stop on {sig!r}:\n{self.tail()}") from None
 
-    def wait_scheduler_ready(self, timeout: float = 120.0) -> None:
-        """Wait until the served wake-up deployment exists (the scheduler process takes a while to start)."""
+    def wait_scheduler_ready(self, timeout: float = 180.0) -> None:
+        """Wait until the served wake-up deployment exists (Prefect and the scheduler start in the background
+        of a web app that is already up); note the children's pids."""
         ui = re.findall(r"Prefect UI at (http://127\.0\.0\.1:\d+)", self.log.read_text(errors="replace"))[-1]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if httpx.get(f"{ui}/api/deployments/name/timer-wake-up/wake-up", timeout=5).status_code == 200:
-                return
+            try:
+                if httpx.get(f"{ui}/api/deployments/name/timer-wake-up/wake-up", timeout=5).status_code == 200:
+                    text = self.log.read_text(errors="replace")[self.offset:]
+                    self.children = [int(p) for p in re.findall(r"started \(pid (\d+)", text)]
+                    return
+            except httpx.HTTPError:
+                pass
             time.sleep(0.5)
-        raise AssertionError(f"the scheduler did not register its deployments within {timeout:.0f} s")
+        raise AssertionError(f"the scheduler did not register its deployments within {timeout:.0f} s:\n{self.tail()}")
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
@@ -150,6 +155,7 @@ def test_a_20_second_timer_fires_on_time_through_the_api(serve):
 
 
 def test_a_timer_due_while_stopped_fires_exactly_once_after_restart(serve):
+    serve.wait_scheduler_ready()
     user = serve.token("staff_cs")
     inst = start_probe(serve, user)
     due = datetime.fromisoformat(inst["started_at"]) + TIMER

@@ -28,13 +28,8 @@ def run_server(rt: Runtime, host: str, port: int) -> None:
     if rt.settings.scheduler_enabled:
         from .scheduler.server import SchedulerStack
 
-        stack = SchedulerStack(rt.settings, public_url=f"http://{host}:{port}")
-        try:
-            stack.start()
-        except BaseException:
-            stack.stop()
-            raise
-        log.info("scheduler running; Prefect UI at %s", stack.ui_url)
+        stack = SchedulerStack(rt.settings, public_url=f"http://{host}:{port}").start()
+        log.info("scheduler starting in the background; Prefect UI at %s", stack.ui_url)
         if hasattr(rt.settings, "prefect_ui_url"):
             rt.settings.prefect_ui_url = stack.ui_url  # the dashboard links to the server actually started
     else:

@@ -78,27 +78,40 @@ def dispatch_pending(rt: Runtime, client: Any, now: datetime | None = None) -> i
     return len(handled)
 
 
-def drop_stale_wakeups(client: Any, now: datetime | None = None) -> int:
-    """Delete wake-up runs still waiting for a due time that has passed (after a restart the catch-up sweep
-    fired those timers; each run would only start a process to find nothing due)."""
+CATCH_UP_DEPLOYMENTS = (("timer-sweep", "sweep"), ("deliver-notifications", "notifications"))  # late runs: redundant after a catch-up
+
+
+def drop_stale_runs(client: Any, now: datetime | None = None) -> int:
+    """After a restart (and its catch-up sweep), delete scheduled runs that would only start processes to find
+    nothing to do: wake-ups whose window has passed, and sweep / notification runs that are already late.
+    Late daily and weekly starts are kept: they still run once."""
     from prefect.client.schemas.filters import (
-        DeploymentFilter, DeploymentFilterName, FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType,
+        DeploymentFilter, DeploymentFilterName, FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState,
+        FlowRunFilterStateType,
     )
     from prefect.client.schemas.objects import StateType
 
     now = now or clock.now()
-    runs = client.read_flow_runs(
-        deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[WAKE_UP.split("/")[1]])),
-        flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
-        limit=200)
+    scheduled = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])))
     dropped = 0
-    for run in runs:
+    flow, name = WAKE_UP.split("/")
+    wake_ups = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow])),
+                                     deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[name])),
+                                     flow_run_filter=scheduled, limit=200)
+    for run in wake_ups:
         try:
             due = clock.as_utc(datetime.fromisoformat(str(run.parameters.get("due"))))
             last = due + timedelta(seconds=float(run.parameters.get("window") or 0))
         except (TypeError, ValueError):
             continue
         if last < now:
+            client.delete_flow_run(run.id)
+            dropped += 1
+    late = client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=[f for f, _ in CATCH_UP_DEPLOYMENTS])),
+                                 deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[d for _, d in CATCH_UP_DEPLOYMENTS])),
+                                 flow_run_filter=scheduled, limit=200)
+    for run in late:
+        if run.next_scheduled_start_time is not None and run.next_scheduled_start_time < now:
             client.delete_flow_run(run.id)
             dropped += 1
     return dropped

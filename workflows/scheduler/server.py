@@ -121,10 +121,12 @@ class Child:
             return ""
 
 
-def wait_healthy(api_url: str, child: Child | None, timeout: float) -> None:
+def wait_healthy(api_url: str, child: Child | None, timeout: float, stop: threading.Event | None = None) -> None:
     """Wait for ``GET {api_url}/health``; fail early with the log tail when the server process exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if stop is not None and stop.is_set():
+            return
         if child is not None and not child.alive():
             raise RuntimeError(f"{child.name} exited during start-up:\n{child.tail()}")
         try:
@@ -137,7 +139,14 @@ def wait_healthy(api_url: str, child: Child | None, timeout: float) -> None:
 
 
 class SchedulerStack:
-    """The Prefect server (embedded mode) and the scheduler process, started and stopped together."""
+    """The Prefect server (embedded mode) and the scheduler process, started and stopped together.
+
+    :meth:`start` returns at once: one supervisor thread starts the children (server, then scheduler once
+    the API is healthy) and restarts any that exits, so the web app is up while Prefect is still starting
+    (timers armed meanwhile wait in the outbox; the scheduler's catch-up fires what came due). Children are
+    created and stopped only by that thread, which lives until :meth:`stop`: ``PR_SET_PDEATHSIG`` fires when
+    the creating *thread* ends.
+    """
 
     def __init__(self, settings: Settings, public_url: str | None = None, extra_env: dict[str, str] | None = None) -> None:
         self.settings = settings
@@ -146,6 +155,7 @@ class SchedulerStack:
         self.server: Child | None = None
         self.scheduler: Child | None = None
         self.api_url = settings.prefect_api_url or ""
+        self.ready = threading.Event()  # set once the scheduler process has been started
         self._stop = threading.Event()
         self._watch: threading.Thread | None = None
 
@@ -157,9 +167,10 @@ class SchedulerStack:
     def ui_url(self) -> str:
         return self.api_url.removesuffix("/api")
 
-    def start(self, timeout: float = 120.0) -> "SchedulerStack":
+    def start(self) -> "SchedulerStack":
         home = prefect_home(self.settings)
         home.mkdir(parents=True, exist_ok=True)
+        port = 0
         if self.embedded:
             port = self.settings.prefect_port
             if not port or not port_free(port):
@@ -172,37 +183,61 @@ class SchedulerStack:
         if self.embedded:
             self.server = Child("prefect server", [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
                                                    "--port", str(port)], env, cwd, home / "server.log")
-            self.server.start()
-            wait_healthy(self.api_url, self.server, timeout)
-        argv = [sys.executable, "-m", "workflows.scheduler.service", "--embedded" if self.embedded else "--dispatch-only"]
+        argv = [sys.executable, "-m", "workflows.scheduler.service", "--embedded" if self.embedded else "--dispatch-only",
+                "--exit-with-parent"]
         self.scheduler = Child("scheduler", argv, env, cwd, home / "scheduler.log")
-        self.scheduler.start()
         self._watch = threading.Thread(target=self._supervise, name="scheduler-supervisor", daemon=True)
         self._watch.start()
         return self
 
+    def _start_server(self) -> None:
+        assert self.server is not None
+        self.server.start()
+        wait_healthy(self.api_url, self.server, 180.0, self._stop)
+        if not self._stop.is_set():
+            log.info("Prefect server ready; UI at %s", self.ui_url)
+
     def _supervise(self) -> None:
-        """Restart a child that exited on its own (the Prefect server first: the scheduler needs it)."""
-        while not self._stop.wait(2.0):
-            for child in (self.server, self.scheduler):
-                if child is None or child.alive() or self._stop.is_set():
-                    continue
+        """Start the children, restart any that exits on its own (the server first: the scheduler needs it),
+        and stop them when asked — all from this thread, which created them."""
+        try:
+            try:
+                if self.server is not None:
+                    self._start_server()
+                if not self._stop.is_set():
+                    assert self.scheduler is not None
+                    self.scheduler.start()
+                    self.ready.set()
+            except Exception:
+                log.exception("the scheduler did not start; retrying in %.0f s", RESTART_PAUSE)
+            while not self._stop.wait(2.0):
+                self._restart_dead()
+        finally:
+            if self.scheduler is not None:
+                self.scheduler.stop(20.0)
+            if self.server is not None:
+                self.server.stop(15.0)
+
+    def _restart_dead(self) -> None:
+        for child in (self.server, self.scheduler):
+            if child is None or child.alive() or self._stop.is_set():
+                continue
+            if child.proc is not None:
                 log.error("%s exited (code %s); restarting in %.0f s. Last log lines:\n%s", child.name,
-                          child.proc.returncode if child.proc else None, RESTART_PAUSE, child.tail())
-                if self._stop.wait(RESTART_PAUSE):
-                    return
-                try:
+                          child.proc.returncode, RESTART_PAUSE, child.tail())
+            if self._stop.wait(RESTART_PAUSE):
+                return
+            try:
+                if child is self.server:
+                    self._start_server()
+                else:
                     child.start()
-                    if child is self.server:
-                        wait_healthy(self.api_url, child, 120.0)
-                except Exception:
-                    log.exception("could not restart %s", child.name)
+                    self.ready.set()
+            except Exception:
+                log.exception("could not start %s", child.name)
 
     def stop(self) -> None:
+        """Stop the scheduler, then the Prefect server (the supervisor thread does it and ends)."""
         self._stop.set()
         if self._watch is not None:
-            self._watch.join(5)
-        if self.scheduler is not None:
-            self.scheduler.stop(20.0)
-        if self.server is not None:
-            self.server.stop(15.0)
+            self._watch.join(60)

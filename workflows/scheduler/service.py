@@ -4,7 +4,7 @@ Started by ``groupgov serve`` (or ``groupgov scheduler run``) with ``PREFECT_API
 server. On start it (1) waits for the API, (2) creates the zombie-run automation (and, with ``--embedded``,
 crashes runs a previous scheduler process left running), (3) fires every timer that
 came due while nothing ran and delivers pending notifications (the catch-up: each exactly once, the sweep's
-own guarantees), (4) drops wake-up runs made pointless by that, (5) starts the wake-up dispatcher thread and
+own guarantees), (4) drops scheduled runs made pointless by that (passed wake-ups, late sweeps), (5) starts the wake-up dispatcher thread and
 (6) serves the deployments (embedded mode) — or, with ``--dispatch-only`` (scaled mode, where Prefect
 workers run the flows), only dispatches. SIGTERM or Ctrl-C stops it.
 """
@@ -47,7 +47,7 @@ def prepare_scheduler(rt: Runtime, embedded: bool = False) -> None:
 
     from ..notifications import deliver_pending
     from ..services.timers import fire_due_timers
-    from .dispatch import crash_orphaned_runs, drop_stale_wakeups, ensure_zombie_automation
+    from .dispatch import crash_orphaned_runs, drop_stale_runs, ensure_zombie_automation
 
     with get_client(sync_client=True) as client:
         try:
@@ -63,11 +63,25 @@ def prepare_scheduler(rt: Runtime, embedded: bool = False) -> None:
         except Exception:
             log.exception("catch-up: notification delivery failed (retried by the next pass)")
         try:
-            dropped = drop_stale_wakeups(client)
+            dropped = drop_stale_runs(client)
             if dropped:
-                log.info("dropped %s wake-up run(s) whose due time passed while the scheduler was down", dropped)
+                log.info("dropped %s scheduled run(s) made pointless by the catch-up (late sweeps, passed wake-ups)", dropped)
         except Exception:
-            log.exception("could not drop stale wake-up runs")
+            log.exception("could not drop stale scheduled runs")
+
+
+def exit_with_parent(grace: float = 20.0) -> None:
+    """Start a thread that ends this process ``grace`` seconds after its parent died (the parent-death SIGTERM
+    starts Prefect's graceful shutdown, which can hang when the Prefect server went down at the same time)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        time.sleep(grace)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def run(dispatch_only: bool = False, embedded: bool = False) -> None:
@@ -104,7 +118,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m workflows.scheduler.service", description=__doc__)
     parser.add_argument("--dispatch-only", action="store_true", help="scaled mode: only dispatch wake-ups; workers run the flows")
     parser.add_argument("--embedded", action="store_true", help="the only runner of the flows (groupgov serve's own Prefect server)")
+    parser.add_argument("--exit-with-parent", action="store_true", help="end soon after the parent process (groupgov serve) is gone")
     args = parser.parse_args(argv)
+    if args.exit_with_parent:
+        exit_with_parent()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     run(args.dispatch_only, args.embedded)
