@@ -206,9 +206,9 @@ def test_zombie_automation_is_created_once(client):
 def test_periodic_starts_call_what_exists_and_fail_visibly(sqlite_rt, monkeypatch):
     calls: list[str] = []
     fake = types.ModuleType("workflows.services.periodic")
-    fake.start_ended_temp_groups = lambda rt: calls.append("temp") or 2
+    fake.start_ended_temp_groups = lambda rt: calls.append("temp") or ["临时群A 已启动到期清理", "临时群B 已启动到期清理"]
     monkeypatch.setitem(sys.modules, "workflows.services.periodic", fake)
-    assert flows.run_periodic(sqlite_rt, "daily") == {"start_ended_temp_groups": "2", "campaign_deadlines": "missing"}
+    assert flows.run_periodic(sqlite_rt, "daily") == {"start_ended_temp_groups": "2 项", "campaign_deadlines": "missing"}
 
     def broken(rt):
         raise ValueError("坏数据")

@@ -37,6 +37,7 @@ PERIODIC: dict[str, tuple[str, ...]] = {
 MAX_EARLY_SECONDS = 300.0  # a wake-up started this much too early does not hold a process: the sweep covers it
 RECHECK = timedelta(seconds=1)  # inside a wake-up window, look for newly armed timers this often
 MAX_CHAIN = timedelta(minutes=5)  # a wake-up run keeps taking the next close timers for at most this long
+MAX_SWEEP_ROUNDS = 20  # one sweep run fires at most this many batches of ``limit`` due timers
 
 _override: Runtime | None = None
 _lock = threading.Lock()
@@ -71,9 +72,12 @@ def _log() -> Any:
 def _dispatch(rt: Runtime) -> int:
     """Hand armed timers to Prefect; never fails the calling flow (the outbox keeps what was not sent)."""
     from prefect.client.orchestration import get_client
+    from prefect.settings import get_current_settings
 
     from .dispatch import dispatch_pending
 
+    if not get_current_settings().api.url:  # no Prefect API (e.g. a flow function called directly): no ephemeral server
+        return 0
     try:
         with get_client(sync_client=True) as client:
             return dispatch_pending(rt, client)
@@ -97,7 +101,12 @@ async def sweep(limit: int = 1000) -> dict[str, Any]:
 
     rt = runtime()
     dispatched = await asyncio.to_thread(_dispatch, rt)
-    fired = await asyncio.to_thread(fire_due_timers, rt, None, limit)
+    fired = 0
+    for _ in range(MAX_SWEEP_ROUNDS):  # a backlog larger than ``limit`` is worked off in rounds
+        count = await asyncio.to_thread(fire_due_timers, rt, None, limit)
+        fired += count
+        if count < limit:
+            break
     result = {"fired": fired, **await asyncio.to_thread(_after_firing, rt)}
     result["dispatched"] += dispatched
     _log().info("sweep: %s", result)
@@ -168,7 +177,11 @@ def run_periodic(rt: Runtime, kind: str) -> dict[str, str]:
             results[name] = "missing"
             continue
         try:
-            results[name] = repr(fn(rt))
+            done = fn(rt)
+            lines = done if isinstance(done, list) else [done]
+            for line in lines:  # what was started, in Chinese: shown in the Prefect UI's run log
+                _log().info("%s: %s", name, line)
+            results[name] = f"{len(done)} 项" if isinstance(done, list) else repr(done)
         except Exception as exc:
             log.exception("periodic start %s failed", name)
             results[name] = f"error: {type(exc).__name__}: {exc}"
