@@ -70,7 +70,8 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        Index("ix_task_open_candidates", "state", "candidate_role", "candidate_scope"),
+        # a person's candidate tasks: one lookup per role held, unassigned only (queries.open_task_ids; migration 0005)
+        Index("ix_task_open_candidates", "state", "candidate_role", "candidate_scope", "assignee_id"),
         Index("ix_task_open_assignee", "state", "assignee_id"),
         # the administrators' dashboard: overdue tasks, open tasks per unit (covering) and per element (migration 0004)
         Index("ix_task_state_due", "state", "due_at"),
