@@ -6,7 +6,8 @@ figures"; each a median of repeated runs), and writes them to ``<var>/bench/<tim
 cannot be measured here is left out and the reason goes to stderr; nothing is estimated or faked.
 
 Groups, one module each: raw (plain SpiffWorkflow), engine (use cases on SQLite and PostgreSQL), http
-(uvicorn + httpx), tasklist, timers, docs (.docx rendering), serve (start-up time and idle memory).
+(uvicorn + httpx), scaled (two web nodes on PostgreSQL, :mod:`.topology`), tasklist, timers, docs (.docx
+rendering), serve (start-up time and idle memory).
 Every group works on its own scratch databases; nothing touches the configured database.
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 
 from .common import Figure, Sizes, Unavailable
 
-GROUPS = ("raw", "engine", "postgres", "http", "tasklist", "timers", "docs", "serve")
+GROUPS = ("raw", "engine", "postgres", "http", "scaled", "tasklist", "timers", "docs", "serve")
 
 
 class Bench:
@@ -101,6 +102,12 @@ def _http(b: Bench) -> list[Figure]:
     return http.run(b.sizes)
 
 
+def _scaled(b: Bench) -> list[Figure]:
+    from . import scaled
+
+    return scaled.run(b)
+
+
 def _tasklist(b: Bench) -> list[Figure]:
     from . import tasklist
 
@@ -126,7 +133,7 @@ def _serve(b: Bench) -> list[Figure]:
 
 
 RUNNERS: dict[str, Callable[[Bench], list[Figure]]] = {
-    "raw": _raw, "engine": _engine, "postgres": _postgres, "http": _http, "tasklist": _tasklist,
+    "raw": _raw, "engine": _engine, "postgres": _postgres, "http": _http, "scaled": _scaled, "tasklist": _tasklist,
     "timers": _timers, "docs": _docs, "serve": _serve,
 }
 
