@@ -208,18 +208,19 @@ def test_periodic_starts_call_what_exists_and_fail_visibly(sqlite_rt, monkeypatc
     fake = types.ModuleType("workflows.services.periodic")
     fake.start_ended_temp_groups = lambda rt: calls.append("temp") or ["临时群A 已启动到期清理", "临时群B 已启动到期清理"]
     monkeypatch.setitem(sys.modules, "workflows.services.periodic", fake)
-    assert flows.run_periodic(sqlite_rt, "daily") == {"start_ended_temp_groups": "2 项", "campaign_deadlines": "missing"}
+    assert flows.run_periodic(sqlite_rt, "daily") == {"start_ended_temp_groups": "2 项", "campaign_deadlines": "missing",
+                                                       "start_idle_accounts": "missing"}
 
     def broken(rt):
         raise ValueError("坏数据")
 
     fake.start_idle_accounts = broken
     with pytest.raises(RuntimeError, match="start_idle_accounts"):
-        flows.run_periodic(sqlite_rt, "weekly")
+        flows.run_periodic(sqlite_rt, "daily")
     monkeypatch.delitem(sys.modules, "workflows.services.periodic")
     monkeypatch.setattr("importlib.import_module", lambda name: (_ for _ in ()).throw(ModuleNotFoundError(name)))
     assert flows.run_periodic(sqlite_rt, "daily") == {}
-    assert calls == ["temp"]
+    assert calls == ["temp", "temp"]
 
 
 def test_prefect_yaml_declares_the_same_deployments():

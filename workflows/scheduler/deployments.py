@@ -37,10 +37,8 @@ def specs(settings: Settings) -> list[Spec]:
         Spec("sweep", "sweep", "每分钟的安全巡检：触发所有到期的定时器（含催办、逾期升级），投递通知",
              interval=settings.sweep_interval_seconds, single=True),
         Spec("wake_up", "wake-up", "在 BPMN 定时器到期时刻唤醒并触发（由派发器按到期时间创建，一个到期时间一次运行）"),
-        Spec("periodic_starts", "daily", "每日启动：临时工作群组到期清理、专项工作截止提醒",
+        Spec("periodic_starts", "daily", "每日启动：临时工作群组到期清理、连续两周未更新的公众号注销、专项工作截止提醒",
              cron=settings.daily_cron, parameters={"kind": "daily"}, single=True),
-        Spec("periodic_starts", "weekly", "每周启动：长期未更新的公众号清理",
-             cron=settings.weekly_cron, parameters={"kind": "weekly"}, single=True),
         Spec("deliver_notifications", "notifications", "通知投递重试（邮件、群机器人）",
              interval=300, single=True),
     ]

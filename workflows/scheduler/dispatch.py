@@ -84,7 +84,7 @@ CATCH_UP_DEPLOYMENTS = (("timer-sweep", "sweep"), ("deliver-notifications", "not
 def drop_stale_runs(client: Any, now: datetime | None = None) -> int:
     """After a restart (and its catch-up sweep), delete scheduled runs that would only start processes to find
     nothing to do: wake-ups whose window has passed, and sweep / notification runs that are already late.
-    Late daily and weekly starts are kept: they still run once."""
+    Late daily starts are kept: they still run once."""
     from prefect.client.schemas.filters import (
         DeploymentFilter, DeploymentFilterName, FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState,
         FlowRunFilterStateType,

@@ -6,7 +6,7 @@ and runs the blocking use cases in a worker thread so flow-run heartbeats keep f
 * :func:`wake_up` — one scheduled run per window of BPMN timer due times (created by the dispatcher when a
   timer is armed, idempotent by window): starts ``wakeup_lead_seconds`` early, then fires each timer of the
   window at its due time (one process serves every timer due in those seconds).
-* :func:`periodic_starts` — the daily and weekly starts of the system processes (``services.periodic``).
+* :func:`periodic_starts` — the daily starts of the system processes (``services.periodic``).
 * :func:`deliver_notifications` — the e-mail / webhook retry pass.
 
 Every step is idempotent (a Prefect outage can mark finished work crashed and re-run it): firing re-checks
@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 
 # which functions of workflows.services.periodic each periodic deployment calls (each ``fn(rt)``)
 PERIODIC: dict[str, tuple[str, ...]] = {
-    "daily": ("start_ended_temp_groups", "campaign_deadlines"),
-    "weekly": ("start_idle_accounts",),
+    # art. 10 asks for prompt deregistration of accounts idle two weeks: idle accounts are checked daily too
+    "daily": ("start_ended_temp_groups", "campaign_deadlines", "start_idle_accounts"),
 }
 MAX_EARLY_SECONDS = 300.0  # a wake-up started this much too early does not hold a process: the sweep covers it
 RECHECK = timedelta(seconds=1)  # inside a wake-up window, look for newly armed timers this often
@@ -191,7 +191,7 @@ def run_periodic(rt: Runtime, kind: str) -> dict[str, str]:
     return results
 
 
-@flow(name="periodic-starts", description="Daily / weekly starts: ended temporary groups, idle accounts, campaign deadlines.")
+@flow(name="periodic-starts", description="Daily starts: ended temporary groups, idle accounts, campaign deadlines.")
 async def periodic_starts(kind: str = "daily") -> dict[str, str]:
     rt = runtime()
     result = await asyncio.to_thread(run_periodic, rt, kind)
