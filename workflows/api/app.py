@@ -8,6 +8,7 @@ from ..services.runtime import Runtime, get_runtime
 from . import routes_admin_calendar, routes_admin_notifications
 from . import routes_registry
 from . import errors, routes, routes_actions, routes_admin, routes_documents
+from . import routes_seals
 
 
 def create_app(rt: Runtime | None = None) -> FastAPI:
@@ -22,6 +23,7 @@ def create_app(rt: Runtime | None = None) -> FastAPI:
     app.include_router(routes_documents.router)
     app.include_router(routes_actions.router)
     app.include_router(routes_admin.router)  # /api/admin (dashboard), /api/modeler (process owners)
+    app.include_router(routes_seals.router)  # /api/admin/seals
     from ..web import install_web
 
     install_web(app, app.state.runtime)

@@ -7,10 +7,11 @@ from .outbox import NotificationDelivery, TimerWakeup
 from .process import (
     AuditEvent, CalendarDay, Document, HumanTask, Incident, Notification, ProcessDefinition, ProcessInstance, TimerDue,
 )
+from .seal import Seal
 from .registry import GROUP_KINDS, GROUP_STATUSES, Filing, Membership, WorkGroup
 
 __all__ = [
     "Base", "PartyOrg", "Person", "RoleAssignment", "Unit", "AuditEvent", "HumanTask", "Incident",
     "ProcessDefinition", "ProcessInstance", "TimerDue", "Notification", "CalendarDay", "Document", "GROUP_KINDS", "GROUP_STATUSES", "Filing",
-    "Membership", "WorkGroup", "NotificationDelivery", "TimerWakeup", "CopyRecord", "Draft",
+    "Membership", "WorkGroup", "NotificationDelivery", "TimerWakeup", "CopyRecord", "Draft", "Seal",
 ]

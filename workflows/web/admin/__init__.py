@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import pages_dashboard, pages_modeler
+from . import pages_dashboard, pages_modeler, pages_seals
 
 router = APIRouter(include_in_schema=False)
 router.include_router(pages_dashboard.router)
 router.include_router(pages_modeler.router)
+router.include_router(pages_seals.router)
