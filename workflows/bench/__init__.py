@@ -1,9 +1,11 @@
 """``groupgov bench``: performance figures of the product against the raw engine.
 
 :func:`run_benchmarks` prints one line per figure, ``name: value unit`` (names in interface.md "Benchmark
-figures"; each a median of repeated runs), and writes them to ``<var>/bench/<timestamp>.json`` and
-``<var>/bench/latest.txt`` (quick runs: ``latest-quick.txt``) so versions can be compared. A figure that
-cannot be measured here is left out and the reason goes to stderr; nothing is estimated or faked.
+figures"; each a median of repeated runs), and writes them to ``<var>/bench/<timestamp>.json`` (with the
+commit, machine and load) and ``<var>/bench/latest.txt`` (quick runs ``-quick``, runs of some groups only
+``-partial``), then prints to stderr the change since the previous run of the same kind. A figure that
+cannot be measured here is left out and the reason goes to stderr; nothing is estimated or faked. The
+machine's load matters: the ``*_cpu_per_instance`` figures barely move with it, throughput does.
 
 Groups, one module each: raw (plain SpiffWorkflow), engine (use cases on SQLite and PostgreSQL), http
 (uvicorn + httpx), scaled (two web nodes on PostgreSQL, :mod:`.topology`), tasklist, timers, docs (.docx
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -159,8 +162,35 @@ def run_benchmarks(quick: bool = False, only: Sequence[str] | None = None) -> No
             except Exception as exc:  # one broken group never hides the others' figures
                 bench.skip(name, f"failed: {type(exc).__name__}: {exc}")
                 traceback.print_exc(file=sys.stderr)
-    path = write_results(bench, started, quick, load)
+    suffix = ("-quick" if quick else "") + ("-partial" if only else "")
+    previous = previous_results(bench.settings.state_dir / "bench", suffix)
+    path = write_results(bench, started, suffix, load)
     print(f"bench: results written to {path}", file=sys.stderr)
+    if previous is not None:
+        for line in compare(previous, bench.figures):
+            print(f"bench: {line}", file=sys.stderr)
+
+
+def previous_results(folder: Path, suffix: str) -> dict[str, Any] | None:
+    """The newest earlier result file of the same kind (full, quick, partial), if any."""
+    pattern = re.compile(r"\d{8}T\d{6}Z" + re.escape(suffix) + r"\.json")
+    files = sorted(p for p in folder.glob("*.json") if pattern.fullmatch(p.name)) if folder.is_dir() else []
+    if not files:
+        return None
+    try:
+        return {"file": files[-1].name, **json.loads(files[-1].read_text(encoding="utf-8"))}
+    except (OSError, ValueError):
+        return None
+
+
+def compare(previous: dict[str, Any], figures: dict[str, Figure]) -> list[str]:
+    """One line per figure measured both times: the change since ``previous``."""
+    lines = [f"compared with {previous['file']} (commit {previous.get('commit')}):"]
+    for name, figure in figures.items():
+        before = previous.get("figures", {}).get(name, {}).get("value")
+        if before:
+            lines.append(f"  {name}: {before:.3g} -> {figure.value:.3g} {figure.unit} ({(figure.value / before - 1) * 100:+.0f}%)")
+    return lines if len(lines) > 1 else []
 
 
 def _git_commit(root: Path) -> str | None:
@@ -182,13 +212,15 @@ def _loadavg() -> tuple[float, float, float] | None:
         return None
 
 
-def write_results(bench: Bench, started: datetime, quick: bool, load_before: tuple[float, float, float] | None) -> Path:
-    """``<var>/bench/<UTC timestamp>[-quick].json`` and ``latest[-quick].txt`` (the printed lines)."""
+def write_results(bench: Bench, started: datetime, suffix: str, load_before: tuple[float, float, float] | None) -> Path:
+    """``<var>/bench/<UTC timestamp><suffix>.json`` and ``latest<suffix>.txt`` (the printed lines); the suffix
+    marks quick runs (``-quick``) and runs of some groups only (``-partial``), so ``latest.txt`` is always a
+    full run."""
     folder = bench.settings.state_dir / "bench"
     folder.mkdir(parents=True, exist_ok=True)
-    suffix = "-quick" if quick else ""
     record: dict[str, Any] = {
-        "started": started.isoformat(), "seconds": round(time.time() - started.timestamp(), 1), "quick": quick,
+        "started": started.isoformat(), "seconds": round(time.time() - started.timestamp(), 1), "quick": bench.sizes.quick,
+        "partial": suffix.endswith("-partial"),
         "commit": _git_commit(bench.settings.root_dir), "python": platform.python_version(),
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                     "loadavg_before": load_before, "loadavg_after": _loadavg()},
