@@ -133,15 +133,20 @@ def involved(session: Session, me: Person, inst: ProcessInstance) -> bool:
     return any(may_act(session, me, r) for r in open_rows)
 
 
+def visible_instance(session: Session, username: str, instance_id: int) -> ProcessInstance:
+    """The instance, if ``username`` is involved in it or oversees; NotFound / Forbidden otherwise."""
+    me = person_by_username(session, username)
+    inst = session.get(ProcessInstance, instance_id)
+    if inst is None:
+        raise NotFound(f"流程实例 {instance_id} 不存在")
+    if not involved(session, me, inst):
+        raise Forbidden("您无权查看该流程实例")
+    return inst
+
+
 def get_instance(rt: Runtime, username: str, instance_id: int) -> dict[str, Any]:
     with unit_of_work(write=False, engine=rt.db) as session:
-        me = person_by_username(session, username)
-        inst = session.get(ProcessInstance, instance_id)
-        if inst is None:
-            raise NotFound(f"流程实例 {instance_id} 不存在")
-        if not involved(session, me, inst):
-            raise Forbidden("您无权查看该流程实例")
-        return instance_view(session, rt, inst)
+        return instance_view(session, rt, visible_instance(session, username, instance_id))
 
 
 def instance_view(session: Session, rt: Runtime, inst: ProcessInstance) -> dict[str, Any]:

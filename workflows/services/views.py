@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..db import unit_of_work
-from ..errors import Forbidden, NotFound
+from ..errors import NotFound
 from ..models import CopyRecord, Document, HumanTask, Notification, Person, ProcessDefinition, ProcessInstance
 from . import addsign, group_list
 from .people import person_by_username
-from .queries import involved
+from .queries import visible_instance
 from .runtime import Runtime
 
 
@@ -142,12 +142,7 @@ def my_instances(rt: Runtime, username: str, limit: int = 50, offset: int = 0) -
 def instance_diagram(rt: Runtime, username: str, instance_id: int) -> dict[str, Any]:
     """The BPMN XML of the instance's version with its completed and current element ids (for the viewer)."""
     with unit_of_work(write=False, engine=rt.db) as session:
-        me = person_by_username(session, username)
-        inst = session.get(ProcessInstance, instance_id)
-        if inst is None:
-            raise NotFound(f"流程实例 {instance_id} 不存在")
-        if not involved(session, me, inst):
-            raise Forbidden("您无权查看该流程实例")
+        inst = visible_instance(session, username, instance_id)
         definition = session.get(ProcessDefinition, inst.definition_id)
         assert definition is not None
         loaded = rt.loaded(definition)
