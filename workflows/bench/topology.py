@@ -14,6 +14,7 @@ PostgreSQL's watchdog cleans up if this process dies.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -194,12 +195,15 @@ class Topology:
                 time.sleep(0.5)
         raise TopologyError(f"the workers did not come online within {timeout:.0f} s")
 
-    def stop(self) -> None:
-        """Web processes first, then workers, the Prefect server, PostgreSQL."""
+    def stop(self, keep_logs: bool = False) -> None:
+        """Web processes first, then workers, the Prefect server, PostgreSQL; then the temporary directory
+        (logs included, unless ``keep_logs``)."""
         for proc in reversed(self.procs):
             proc.stop()
         if self._pg is not None:
             self._pg.stop()
+        if not keep_logs:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def logs(self, lines: int = 40) -> str:
         return "\n".join(f"--- {p.name} ({p.log})\n{p.tail(lines)}" for p in self.procs)
@@ -211,13 +215,13 @@ def main() -> None:
     print(f"Prefect API     {topology.prefect_api}  (UI: {topology.prefect_api.removesuffix('/api')})")
     for url in topology.web_urls:
         print(f"web             {url}")
-    print(f"logs            {topology.tmp}/*.log — Ctrl-C stops everything")
+    print(f"logs            {topology.tmp}/*.log — Ctrl-C stops everything (the logs stay)")
     try:
         signal.pause()
     except KeyboardInterrupt:
         pass
     finally:
-        topology.stop()
+        topology.stop(keep_logs=True)
 
 
 if __name__ == "__main__":
