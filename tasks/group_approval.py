@@ -7,7 +7,7 @@ from typing import Any
 from .registry import REGISTRY, HandlerContext
 
 
-@REGISTRY.register("check_duplicates", "重复群组检查（同一单位名称或功能相近的群组）")
+@REGISTRY.register("check_duplicates", "重复群组检查（同一单位名称或功能相近的群组）", writes=False)
 def check_duplicates(ctx: HandlerContext) -> dict[str, Any]:
     similar = ctx.ops.find_similar_groups(ctx.unit_id, ctx.data.get("group_name", ""), ctx.data.get("function", ""))
     return {"duplicates": similar, "duplicate_warning": bool(similar)}

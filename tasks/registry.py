@@ -54,6 +54,8 @@ class HandlerInfo:
     fn: Handler
     title: str
     params: tuple[str, ...] = ()
+    # False: the handler only reads, so the engine need not wrap it in a SAVEPOINT (nothing to undo)
+    writes: bool = True
 
 
 class HandlerRegistry:
@@ -62,11 +64,11 @@ class HandlerRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, HandlerInfo] = {}
 
-    def register(self, name: str, title: str, params: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+    def register(self, name: str, title: str, params: tuple[str, ...] = (), *, writes: bool = True) -> Callable[[Handler], Handler]:
         def decorator(fn: Handler) -> Handler:
             if name in self._handlers:
                 raise ValueError(f"handler {name} registered twice")
-            self._handlers[name] = HandlerInfo(name, fn, title, params)
+            self._handlers[name] = HandlerInfo(name, fn, title, params, writes)
             return fn
         return decorator
 

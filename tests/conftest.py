@@ -70,7 +70,10 @@ def load_small_org(rt: Runtime) -> None:
 
 
 def runtime_for(url: str, tmp_path: Path) -> Runtime:
-    settings = Settings(database_url=url, var_dir=tmp_path / "var", secret_key="test-secret", environment="test")
+    """SQLite runtimes keep warm workflows between steps, as in production; PostgreSQL runtimes turn the cache
+    off, so every step of the tests parametrized over both databases is also a serialize/restore round trip."""
+    settings = Settings(database_url=url, var_dir=tmp_path / "var", secret_key="test-secret", environment="test",
+                        workflow_cache_size=256 if url.startswith("sqlite") else 0)
     return build_runtime(settings)
 
 

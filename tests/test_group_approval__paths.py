@@ -1,6 +1,7 @@
 """Every path of the new-group approval (art. 4, 5, 16) through the use cases, on SQLite and PostgreSQL.
 
-Each use case restores the instance from the database, so every step here is also a save/restore round trip.
+On PostgreSQL each use case restores the instance from the database, so every step there is also a save/restore
+round trip; on SQLite steps reuse the warm workflow, as production does (tests/conftest.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ writers take row locks (``SELECT ... FOR UPDATE``) on the instance they change.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -59,6 +59,11 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def on_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` after :func:`unit_of_work` commits ``session``; dropped if it rolls back."""
+    session.info.setdefault("on_commit", []).append(action)
+
+
 @contextmanager
 def unit_of_work(write: bool = True, engine: Engine | None = None) -> Iterator[Session]:
     """One transaction: commits when the block ends without error, rolls back otherwise.
@@ -72,6 +77,8 @@ def unit_of_work(write: bool = True, engine: Engine | None = None) -> Iterator[S
         yield session
         if write:
             session.commit()
+            for action in session.info.pop("on_commit", []):
+                action()
         # a read-only unit ends with close(): the transaction is rolled back, loaded objects stay readable
     except BaseException:
         session.rollback()

@@ -49,6 +49,11 @@ def scope_for(role: str, unit_id: int | None, party_org_id: int | None) -> str:
     return ""
 
 
+def needs_party_org(role: str) -> bool:
+    """Whether resolving ``role`` needs the instance's Party organisation (a scope ``org:<id>``)."""
+    return role in ROLES and ROLES[role][1] == "org"
+
+
 @dataclass(frozen=True)
 class Candidates:
     """Who may act on a task: one ``assignee_id``, or holders of ``role`` within ``scope``."""

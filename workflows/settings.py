@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     temp_group_max_days: int = Field(90, description="art. 6: longest a temporary group may run without approval, in days")
     account_idle_days: int = Field(14, description="art. 10: days without an update after which an official account is deregistered")
     campaign_remind_days: int = Field(3, description="art. 7: days before a cleanup campaign's deadline when units that have not finished are reminded")
+    workflow_cache_size: int = Field(256, description="live workflows each process keeps between steps (skips deserializing a warm instance); 0 turns the cache off")
     expression_max_length: int = Field(500, description="longest condition or expression a diagram may carry, in characters")
     # scheduler (Prefect): embedded by default, scaled with an external API and a work pool
     prefect_api_url: str | None = Field(None, description="scheduler: URL of an external Prefect API (scaled mode, e.g. http://prefect:4200/api); empty: `groupgov serve` starts its own Prefect server on SQLite under var/prefect")
@@ -46,6 +47,8 @@ class Settings(BaseSettings):
     wakeup_window_seconds: int = Field(10, description="scheduler: one wake-up run serves every timer due within a window of this many seconds (fewer processes); each still fires at its own due time")
     wakeup_horizon_seconds: int = Field(900, description="scheduler: wake-up runs are created in Prefect for due times at most this far ahead; later ones wait in the outbox for the sweep")
     wakeup_poll_seconds: float = Field(1.0, description="scheduler: how often the dispatcher looks for newly armed timers in the outbox, in seconds")
+    document_render_poll_seconds: float = Field(2.0, description="scheduler: how often the scheduler process looks for forms recorded by a step but not rendered yet (they are rendered after the step commits; a download renders one at once if it comes first), in seconds; 0 turns this off")
+    document_render_batch: int = Field(20, description="scheduler: most forms rendered per look (each stored in its own transaction)")
     daily_cron: str = Field("0 8 * * *", description="scheduler: cron (in GROUPGOV_TIMEZONE) of the daily starts: ended temporary groups, idle official accounts, campaign deadlines")
     # notification channels (in-app rows always exist; these deliver them further)
     public_url: str | None = Field(None, description="notifications: address of the web app used in links (default http://HOST:PORT)")

@@ -34,19 +34,24 @@ def open_children(session: Session, task_id: int) -> list[HumanTask]:
         HumanTask.parent_id == task_id, HumanTask.kind == KIND, HumanTask.state == "open").order_by(HumanTask.id)).all())
 
 
-def guard_parent(session: Session, task: HumanTask) -> None:
-    """Refuse to complete ``task`` while an add-sign on it is still open."""
-    pending = open_children(session, task.id)
+def guard_parent(session: Session, task: HumanTask, open_addsigns: list[HumanTask] | None = None) -> None:
+    """Refuse to complete ``task`` while an add-sign on it is still open. ``open_addsigns``: the instance's open
+    add-sign rows when the caller loaded them under the instance lock (else they are queried)."""
+    pending = open_children(session, task.id) if open_addsigns is None else \
+        sorted((r for r in open_addsigns if r.parent_id == task.id and r.state == "open"), key=lambda r: r.id)
     if pending:
         names = "、".join(session.scalar(select(Person.name).where(Person.id == c.assignee_id)) or "?" for c in pending)
         raise Conflict(f"加签人（{names}）尚未签署，签署后才能办理该待办")
 
 
-def cancel_orphans(session: Session, instance_id: int) -> None:
-    """Cancel open add-signs whose parent task is no longer open (the projection calls this after syncing)."""
+def cancel_orphans(session: Session, instance_id: int, open_addsigns: list[HumanTask] | None = None) -> None:
+    """Cancel open add-signs whose parent task is no longer open (the projection calls this after syncing).
+    ``open_addsigns``: the instance's open add-sign rows when the caller has them (else they are queried)."""
     now = clock.now()
-    for row in session.scalars(select(HumanTask).where(
-            HumanTask.instance_id == instance_id, HumanTask.kind == KIND, HumanTask.state == "open")).all():
+    if open_addsigns is None:
+        open_addsigns = list(session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance_id, HumanTask.kind == KIND, HumanTask.state == "open")).all())
+    for row in open_addsigns:
         parent = session.get(HumanTask, row.parent_id) if row.parent_id else None
         if parent is None or parent.state != "open":
             row.state, row.completed_at = "cancelled", now

@@ -20,7 +20,7 @@ from ..models import AuditEvent, HumanTask, Incident, Person, ProcessDefinition,
 from ..db import unit_of_work
 from . import addsign, projection
 from .operations import Operations, make_invoker
-from .people import may_act, person_by_username
+from .people import may_act, person_by_username, unit_names
 from .runtime import Runtime, handler_registry
 
 
@@ -30,6 +30,16 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition:
     if definition is None:
         raise NotFound(f"流程 {key} 不存在或尚未部署")
     return definition
+
+
+def _latest_version(session: Session, key: str) -> tuple[int, int, str]:
+    """(id, version, name) of the newest active version of ``key``, without loading its diagram."""
+    found = session.execute(select(ProcessDefinition.id, ProcessDefinition.version, ProcessDefinition.name)
+                            .where(ProcessDefinition.key == key, ProcessDefinition.active.is_(True))
+                            .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    if found is None:
+        raise NotFound(f"流程 {key} 不存在或尚未部署")
+    return found[0], found[1], found[2]
 
 
 def invoker_for(session: Session, rt: Runtime, inst: ProcessInstance):  # type: ignore[no-untyped-def]
@@ -58,7 +68,8 @@ def run_engine(session: Session, rt: Runtime, inst: ProcessInstance, workflow: A
 def _first_task_prefill(rt: Runtime, session: Session, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, actor: Person, data: dict[str, Any]) -> None:
     """Start data fills the starter's first form: complete it when valid and complete, else keep it as a draft."""
     ready = [t for t in rt.engine.ready_user_tasks(workflow)]
-    row = session.scalar(select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open"))
+    open_rows = projection.open_task_rows(session, inst.id)
+    row = open_rows[0] if open_rows else None
     if not ready or row is None or row.assignee_id != actor.id:
         raise InvalidInput("该流程的第一步不由发起人填写，启动时不能附带表单数据")
     element = loaded.element(ready[0].spec_id)
@@ -68,9 +79,9 @@ def _first_task_prefill(rt: Runtime, session: Session, inst: ProcessInstance, wo
         cleaned = validate_submission(element, data, ready[0].data)
     except InvalidInput:
         rt.engine.prefill_user_task(workflow, ready[0].guid, validate_submission(element, data, partial=True))
-        projection.save(session, rt, inst, workflow, loaded)
+        projection.save(session, rt, inst, workflow, loaded, open_rows=open_rows)
         return
-    _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element)
+    _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element, open_rows)
 
 
 def start_process(rt: Runtime, key: str, username: str, data: dict[str, Any] | None = None) -> int:
@@ -79,19 +90,20 @@ def start_process(rt: Runtime, key: str, username: str, data: dict[str, Any] | N
     if not isinstance(data, dict):
         raise InvalidInput("data 应为对象")
     with unit_of_work(engine=rt.db) as session:
-        actor = person_by_username(session, username)
-        definition = latest_definition(session, key)
-        loaded = rt.loaded(definition)
+        actor = person_by_username(session, username, with_roles=False)
+        definition_id, version, name = _latest_version(session, key)
+        loaded = rt.loaded_by_id(session, definition_id)
         now = clock.now()
-        inst = ProcessInstance(definition_id=definition.id, process_key=key, version=definition.version, status="running",
-                               unit_id=actor.unit_id, started_by_id=actor.id, started_at=now, title=definition.name,
+        inst = ProcessInstance(definition_id=definition_id, process_key=key, version=version, status="running",
+                               unit_id=actor.unit_id, started_by_id=actor.id, started_at=now, title=name,
                                data={}, state=b"{}")
         session.add(inst)
         session.flush()
         session.add(AuditEvent(instance_id=inst.id, at=now, who_id=actor.id, who=actor.username, action="start",
-                               details={"version": definition.version}))
-        initial = {"applicant_username": actor.username, "applicant_name": actor.name, "unit_name": actor.unit.name,
-                   "party_org_name": actor.unit.party_org.name}
+                               details={"version": version}))
+        unit_name, party_org_name = unit_names(session, actor.unit_id)
+        initial = {"applicant_username": actor.username, "applicant_name": actor.name, "unit_name": unit_name,
+                   "party_org_name": party_org_name}
         workflow = rt.engine.new_workflow(loaded, initial, invoker_for(session, rt, inst))
         run_engine(session, rt, inst, workflow, loaded, rt.engine.run)
         if data:
@@ -107,10 +119,18 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
 
 
 def restore(session: Session, rt: Runtime, inst: ProcessInstance) -> tuple[Any, LoadedSpec]:
-    definition = session.get(ProcessDefinition, inst.definition_id)
-    assert definition is not None
-    loaded = rt.loaded(definition)
-    return rt.engine.restore(loaded, inst.state, invoker_for(session, rt, inst)), loaded
+    """The instance's workflow, ready to act on inside this transaction (call with the instance locked).
+
+    A warm instance comes from the runtime's cache (the workflow saved by the last committed step, same
+    revision); otherwise it is deserialized. Either way the caller owns it: it goes back to the cache only
+    when :func:`projection.save` stores it and the transaction commits."""
+    loaded = rt.loaded_by_id(session, inst.definition_id)
+    invoker = invoker_for(session, rt, inst)
+    workflow = rt.workflows.take(inst.id, inst.revision)
+    if workflow is None:
+        return rt.engine.restore(loaded, inst.state, invoker), loaded
+    workflow.script_engine.invoker = invoker
+    return workflow, loaded
 
 
 def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any] | None) -> int:
@@ -121,13 +141,17 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
     if not isinstance(data, dict):
         raise InvalidInput("data 应为对象")
     with unit_of_work(engine=rt.db) as session:
-        actor = person_by_username(session, username)
-        instance_id = session.scalar(select(HumanTask.instance_id).where(HumanTask.id == task_id))
-        if instance_id is None:
+        actor = person_by_username(session, username, with_roles=False)
+        inst = session.scalar(select(ProcessInstance).where(
+            ProcessInstance.id == select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()).with_for_update())
+        if inst is None:
             raise NotFound(f"待办 {task_id} 不存在")
-        inst = lock_instance(session, instance_id)
-        row = session.scalar(select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True))
-        assert row is not None
+        instance_id = inst.id
+        # read under the lock: the instance's open rows, this task among them when it is still open
+        open_rows = projection.open_task_rows(session, instance_id)
+        row = next((r for r in open_rows if r.id == task_id), None)
+        if row is None:
+            raise Conflict("该待办已被办理或已撤销，请刷新后查看")
         if row.state != "open":
             raise Conflict("该待办已被办理或已撤销，请刷新后查看")
         if not may_act(session, actor, row):
@@ -135,18 +159,18 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
         if row.kind == addsign.KIND:
             addsign.sign(session, actor, row, data)
             return inst.id
-        addsign.guard_parent(session, row)
+        addsign.guard_parent(session, row, [r for r in open_rows if r.kind == addsign.KIND])
         workflow, loaded = restore(session, rt, inst)
         element = loaded.element(row.spec_id)
         assert element is not None
         current = rt.engine.data(workflow)
         cleaned = validate_submission(element, data, current)
-        _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element)
+        _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element, open_rows)
         return inst.id
 
 
 def _complete(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, row: HumanTask,
-              actor: Person, cleaned: dict[str, Any], element: Any) -> None:
+              actor: Person, cleaned: dict[str, Any], element: Any, open_rows: list[HumanTask] | None = None) -> None:
     now = clock.now()
     decision = cleaned.get("decision") if "decision" in {f.id for f in element.form_fields} else None
     opinion = cleaned.get("opinion")
@@ -165,9 +189,9 @@ def _complete(session: Session, rt: Runtime, inst: ProcessInstance, workflow: An
     except LookupError:
         raise Conflict("该待办已不在可办理状态") from None
     except HandlerFailed as exc:
-        projection.save(session, rt, inst, workflow, loaded, error=record_failure(session, inst, exc))
+        projection.save(session, rt, inst, workflow, loaded, error=record_failure(session, inst, exc), open_rows=open_rows)
         return
-    projection.save(session, rt, inst, workflow, loaded)
+    projection.save(session, rt, inst, workflow, loaded, open_rows=open_rows)
 
 
 def retry_instance(rt: Runtime, instance_id: int, username: str) -> None:

@@ -1,6 +1,7 @@
 """What handlers may do, implemented over the caller's session (no commits here).
 
-Every handler call runs inside a SAVEPOINT: a handler that fails leaves nothing behind.
+Every handler call that may write runs inside a SAVEPOINT: a handler that fails leaves nothing behind. Handlers
+registered with ``writes=False`` only read and run without one.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class Operations:
 
     def find_similar_groups(self, unit_id: int, name: str, function: str) -> list[dict[str, Any]]:
         """Groups of the unit whose name or function is similar (art. 4: one group per piece of work)."""
-        rows = self.session.scalars(select(WorkGroup).where(
+        # plain rows, not ORM objects: a unit may hold hundreds of groups and every application reads them all
+        rows = self.session.execute(select(WorkGroup.id, WorkGroup.name, WorkGroup.function, WorkGroup.status).where(
             WorkGroup.unit_id == unit_id, WorkGroup.status.in_(ACTIVE_GROUP_STATUSES))).all()
         found = []
         for g in rows:
@@ -115,6 +117,11 @@ def make_invoker(session: Session, registry: HandlerRegistry, instance: ProcessI
         ctx = HandlerContext(instance_id=instance.id, process_key=instance.process_key, element_id=element_id,
                              unit_id=instance.unit_id, starter_id=instance.started_by_id, data=dict(task.data),
                              now=clock.now(), ops=ops)
+        if not info.writes:
+            try:
+                return info.fn(ctx, **params)
+            except Exception as exc:
+                raise HandlerFailed(element_id, topic, exc) from exc
         savepoint = session.begin_nested()
         try:
             result = info.fn(ctx, **params)

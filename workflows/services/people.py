@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from ..errors import NotFound
 from ..models import HumanTask, Person, RoleAssignment, Unit
@@ -12,14 +12,25 @@ from ..roles import Candidates
 OVERSIGHT_ROLES = {"admin", "party_office", "discipline"}
 
 
-def person_by_username(session: Session, username: str) -> Person:
-    # roles in the same query (a join) rather than the relationship's default second SELECT: every use case
-    # and request starts here
-    person = session.scalars(select(Person).where(Person.username == username)
-                             .options(joinedload(Person.roles))).unique().one_or_none()
+def person_by_username(session: Session, username: str, *, with_roles: bool = True) -> Person:
+    """The person named ``username`` (NotFound otherwise). ``with_roles`` loads the role assignments in the same
+    query (needed when they are read after the session closes); without it they load on first use inside the
+    session (the step use cases, which rarely look at them)."""
+    query = select(Person).where(Person.username == username)
+    query = query.options(joinedload(Person.roles) if with_roles else lazyload(Person.roles))
+    person = session.scalars(query).unique().one_or_none()
     if person is None:
         raise NotFound(f"用户 {username} 不存在")
     return person
+
+
+def unit_names(session: Session, unit_id: int | None) -> tuple[str, str]:
+    """(unit name, its Party organisation's name) in one query; empty strings when unknown."""
+    from ..models import PartyOrg
+
+    found = session.execute(select(Unit.name, PartyOrg.name).join(PartyOrg, PartyOrg.id == Unit.party_org_id)
+                            .where(Unit.id == unit_id)).first() if unit_id else None
+    return (found[0], found[1]) if found else ("", "")
 
 
 def person_id_lookup(session: Session):  # type: ignore[no-untyped-def]

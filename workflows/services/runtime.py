@@ -11,8 +11,10 @@ from functools import lru_cache
 
 from sqlalchemy import Engine as DbEngine
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..db import make_engine
+from ..engine.cache import WorkflowCache
 from ..engine.facade import Engine, LoadedSpec, SpecCache
 from ..models import CalendarDay, ProcessDefinition
 from ..settings import Settings, get_settings
@@ -25,18 +27,31 @@ class Runtime:
     db: DbEngine
     engine: Engine
     specs: SpecCache = field(default_factory=SpecCache)
+    workflows: WorkflowCache = field(default_factory=WorkflowCache)
+    # definition id -> parsed spec; a deployed definition's diagram never changes, so this never goes stale
+    _by_definition: dict[int, LoadedSpec] = field(default_factory=dict)
 
     @property
     def calendar(self) -> WorkCalendar:
         return self.engine.calendar
 
     def loaded(self, definition: ProcessDefinition) -> LoadedSpec:
-        return self.specs.get(definition.content_hash, definition.bpmn_xml)
+        found = self.specs.get(definition.content_hash, definition.bpmn_xml)
+        self._by_definition[definition.id] = found
+        return found
+
+    def loaded_by_id(self, session: "Session", definition_id: int) -> LoadedSpec:
+        """The parsed spec of a definition, reading the definition row only the first time."""
+        found = self._by_definition.get(definition_id)
+        if found is None:
+            definition = session.get(ProcessDefinition, definition_id)
+            if definition is None:
+                raise LookupError(f"process definition {definition_id} does not exist")
+            found = self.loaded(definition)
+        return found
 
     def reload_calendar(self) -> None:
         """Re-read the administrator's working-day overrides."""
-        from sqlalchemy.orm import Session
-
         with Session(self.db) as session:
             rows = session.scalars(select(CalendarDay)).all()
             self.engine.calendar.overrides = {r.day: r.is_workday for r in rows}
@@ -53,7 +68,8 @@ def handler_registry():  # type: ignore[no-untyped-def]
 def build_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or get_settings()
     calendar = WorkCalendar(tz=settings.timezone)
-    return Runtime(settings, make_engine(settings.sqlalchemy_url), Engine(calendar, settings.expression_max_length))
+    return Runtime(settings, make_engine(settings.sqlalchemy_url), Engine(calendar, settings.expression_max_length),
+                   workflows=WorkflowCache(settings.workflow_cache_size))
 
 
 @lru_cache(maxsize=1)
