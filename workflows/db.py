@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from .settings import get_settings
 
@@ -64,6 +64,14 @@ def on_commit(session: Session, action: Callable[[], None]) -> None:
     session.info.setdefault("on_commit", []).append(action)
 
 
+def _immediate(engine: Engine) -> Engine:
+    """``engine`` whose transactions start with ``BEGIN IMMEDIATE`` (made once per engine)."""
+    found = engine.__dict__.get("_groupgov_immediate")
+    if found is None:
+        found = engine.__dict__["_groupgov_immediate"] = engine.execution_options(sqlite_begin="IMMEDIATE")
+    return found
+
+
 @contextmanager
 def unit_of_work(write: bool = True, engine: Engine | None = None) -> Iterator[Session]:
     """One transaction: commits when the block ends without error, rolls back otherwise.
@@ -71,8 +79,8 @@ def unit_of_work(write: bool = True, engine: Engine | None = None) -> Iterator[S
     ``write=False`` is for queries; it never commits, and objects it loaded stay readable after the block.
     """
     engine = engine or get_engine()
-    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write and is_sqlite(engine) else engine
-    session = sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)()
+    bind = _immediate(engine) if write and is_sqlite(engine) else engine
+    session = Session(bind=bind, expire_on_commit=False, autoflush=True)
     try:
         yield session
         if write:

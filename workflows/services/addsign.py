@@ -18,7 +18,7 @@ from ..errors import Conflict
 from ..forms import validate_submission
 from ..models import AuditEvent, HumanTask, Notification, Person
 from ..roles import Candidates
-from .people import holders
+from .people import Actor, holders
 
 KIND = "addsign"
 
@@ -57,7 +57,7 @@ def cancel_orphans(session: Session, instance_id: int, open_addsigns: list[Human
             row.state, row.completed_at = "cancelled", now
 
 
-def sign(session: Session, actor: Person, row: HumanTask, data: dict[str, Any]) -> None:
+def sign(session: Session, actor: "Person | Actor", row: HumanTask, data: dict[str, Any]) -> None:
     """The named person signs: validated decision + opinion, audited; the parent's people are told."""
     cleaned = validate_submission(FORM, data)
     now = clock.now()

@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,26 +34,43 @@ def json_safe(data: dict[str, Any]) -> dict[str, Any]:
 def save(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, *, error: str | None = None,
          open_rows: list[HumanTask] | None = None) -> None:
     """``open_rows``: the instance's open task rows (both kinds) when the caller already loaded them in this
-    transaction, under the instance lock; otherwise they are queried."""
+    transaction, under the instance lock; otherwise they are queried.
+
+    Reads first (open rows, candidates, who to notify), then writes, so the whole save costs one flush plus
+    a few plain statements."""
     engine = rt.engine
     now = clock.now()
+    status, outcome = inst.status, None
+    if error or engine.error_tasks(workflow):
+        status = "error"
+    elif status in {"running", "error"}:
+        outcome = engine.outcome(workflow, loaded)
+        status = outcome or "running"
+    new_tasks, to_cancel, open_addsigns = _plan_tasks(session, rt, inst, workflow, loaded, now, open_rows, status)
+    due = engine.waiting_timers(workflow) if status == "running" else []
+
     inst.state = engine.dump(workflow)
     inst.data = json_safe(engine.data(workflow))
-    if error or engine.error_tasks(workflow):
-        inst.status = "error"
+    if status == "error":
         inst.error = error or inst.error
     elif inst.status in {"running", "error"}:
         inst.error = None
-        outcome = engine.outcome(workflow, loaded)
-        if outcome is None:
-            inst.status = "running"
-        else:
-            inst.status = outcome
+        if outcome is not None:
             inst.ended_at = now
             session.add(AuditEvent(instance_id=inst.id, at=now, action="end", details={"outcome": outcome}))
-    _project_tasks(session, rt, inst, workflow, loaded, now, open_rows)
-    _project_timer(session, rt, inst, workflow)
-    session.flush()
+    inst.status = status
+    for row in to_cancel:
+        row.state, row.completed_at = "cancelled", now
+    addsign.cancel_orphans(session, inst.id, open_addsigns)
+    for row, _ in new_tasks:
+        session.add(row)
+    session.flush()  # the instance, the task rows (new ones get their ids)
+    notices = [{"person_id": person_id, "instance_id": inst.id, "task_id": row.id, "kind": "task", "body": "",
+                "title": f"新待办：{row.name}（{inst.title or inst.process_key}）", "created_at": now}
+               for row, people in new_tasks for person_id in people]
+    if notices:
+        session.execute(insert(Notification.__table__), notices)
+    _project_timer(session, inst.id, due)
     _keep_warm(session, rt, inst, workflow)
 
 
@@ -73,24 +90,20 @@ def open_task_rows(session: Session, instance_id: int) -> list[HumanTask]:
     return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")).all())
 
 
-def _project_tasks(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, now: datetime,
-                   open_rows: list[HumanTask] | None) -> None:
-    ready = {t.guid: t for t in rt.engine.ready_user_tasks(workflow)} if inst.status in {"running", "error"} else {}
+def _plan_tasks(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, now: datetime,
+                open_rows: list[HumanTask] | None, status: str) -> tuple[list[tuple[HumanTask, list[int]]], list[HumanTask], list[HumanTask]]:
+    """(new task rows with the people to notify, open task rows to cancel, open add-sign rows); writes nothing."""
+    ready = {t.guid: t for t in rt.engine.ready_user_tasks(workflow)} if status in {"running", "error"} else {}
     rows = [r for r in (open_task_rows(session, inst.id) if open_rows is None else open_rows) if r.state == "open"]
     tasks = [r for r in rows if r.kind == "task"]
     known = {row.task_guid for row in tasks}
-    for row in tasks:
-        if row.task_guid not in ready:
-            row.state = "cancelled"
-            row.completed_at = now
-    addsign.cancel_orphans(session, inst.id, [r for r in rows if r.kind == addsign.KIND])
-    new = [(guid, view) for guid, view in ready.items() if guid not in known]
-    if not new:
-        return
+    to_cancel = [row for row in tasks if row.task_guid not in ready]
     party_org_id: int | None = None
     lookup = person_id_lookup(session)
-    created = []
-    for guid, view in new:
+    new = []
+    for guid, view in ready.items():
+        if guid in known:
+            continue
         element = loaded.element(view.spec_id)
         role = (element.candidate_groups[0] if element and element.candidate_groups else "applicant")
         if party_org_id is None and needs_party_org(role):
@@ -102,26 +115,32 @@ def _project_tasks(session: Session, rt: Runtime, inst: ProcessInstance, workflo
                         process_key=inst.process_key, lane=view.lane, candidate_role=candidates.role,
                         candidate_scope=candidates.scope, assignee_id=candidates.assignee_id, unit_id=inst.unit_id,
                         state="open", created_at=now, due_at=due)
-        session.add(row)
-        created.append((row, view, candidates))
-    session.flush()  # the new rows' ids, for their notifications
-    for row, view, candidates in created:
-        for person_id in holders(session, candidates):
-            session.add(Notification(person_id=person_id, instance_id=inst.id, task_id=row.id, kind="task",
-                                     title=f"新待办：{view.name}（{inst.title or inst.process_key}）", created_at=now))
+        new.append((row, holders(session, candidates)))
+    return new, to_cancel, [r for r in rows if r.kind == addsign.KIND]
 
 
-def _project_timer(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any) -> None:
-    due = rt.engine.waiting_timers(workflow) if inst.status == "running" else []
-    table = TimerDue.__table__
+def _project_timer(session: Session, instance_id: int, due: list[datetime]) -> None:
+    dialect = session.get_bind().dialect.name
     if not due:
-        session.execute(table.delete().where(table.c.instance_id == inst.id))
+        session.execute(_TIMER_DELETE, {"instance_id": instance_id})
         return
     earliest = min(due)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table).values(instance_id=inst.id, due_at=earliest)
-    # one statement: insert, or move the due time; a row comes back only when something changed
-    stmt = stmt.on_conflict_do_update(index_elements=[table.c.instance_id], set_={"due_at": stmt.excluded.due_at},
-                                      where=table.c.due_at != stmt.excluded.due_at).returning(table.c.instance_id)
-    if session.execute(stmt).first() is not None:
+    if session.execute(_timer_upsert(dialect), {"instance_id": instance_id, "due_at": earliest}).first() is not None:
         wakeups.record(session, earliest)  # the scheduler's outbox: a wake-up run at this due time
+
+
+_TIMER_TABLE = TimerDue.__table__
+_TIMER_DELETE = _TIMER_TABLE.delete().where(_TIMER_TABLE.c.instance_id == bindparam("instance_id"))
+_TIMER_UPSERTS: dict[str, Any] = {}
+
+
+def _timer_upsert(dialect: str) -> Any:
+    """Insert the instance's earliest due time, or move it; a row comes back only when something changed.
+    Built once per dialect (statement construction costs more than running it)."""
+    stmt = _TIMER_UPSERTS.get(dialect)
+    if stmt is None:
+        base = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TIMER_TABLE)
+        stmt = _TIMER_UPSERTS[dialect] = base.on_conflict_do_update(
+            index_elements=[_TIMER_TABLE.c.instance_id], set_={"due_at": base.excluded.due_at},
+            where=_TIMER_TABLE.c.due_at != base.excluded.due_at).returning(_TIMER_TABLE.c.instance_id)
+    return stmt

@@ -33,15 +33,18 @@ def record(session: Session, due: datetime) -> None:
     """Note in the caller's transaction that a timer was armed for ``due`` (idempotent)."""
     values = {"due_at": wake_second(due), "created_at": clock.now()}
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = postgresql.insert(TimerWakeup).values(**values).on_conflict_do_nothing(index_elements=["due_at"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(TimerWakeup).values(**values).on_conflict_do_nothing(index_elements=["due_at"])
-    else:  # pragma: no cover - the product supports SQLite and PostgreSQL
+    if dialect not in _INSERTS:  # pragma: no cover - the product supports SQLite and PostgreSQL
         if session.get(TimerWakeup, values["due_at"]) is None:
             session.add(TimerWakeup(**values))
         return
-    session.execute(stmt)
+    session.execute(_INSERTS[dialect], values)
+
+
+# built once: ON CONFLICT DO NOTHING inserts per dialect
+_INSERTS = {
+    "postgresql": postgresql.insert(TimerWakeup.__table__).on_conflict_do_nothing(index_elements=["due_at"]),
+    "sqlite": sqlite.insert(TimerWakeup.__table__).on_conflict_do_nothing(index_elements=["due_at"]),
+}
 
 
 def pending(rt: Runtime, until: datetime, limit: int = 500) -> list[datetime]:
