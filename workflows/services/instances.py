@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session, defer
 
 from .. import clock
 from ..engine.facade import HandlerFailed, LoadedSpec
@@ -47,10 +47,13 @@ def invoker_for(session: Session, rt: Runtime, inst: ProcessInstance):  # type: 
     return make_invoker(session, handler_registry(), inst, Operations(session, inst, rt))
 
 
+_AUDIT = insert(AuditEvent.__table__)
+
+
 def audit(session: Session, **values: Any) -> None:
     """Append an audit event at once (a plain INSERT: cheaper than an ORM object, and it keeps its place in the
     trail ahead of what the engine records next)."""
-    session.execute(insert(AuditEvent.__table__), values)
+    session.connection().execute(_AUDIT, values)
 
 
 def record_failure(session: Session, inst: ProcessInstance, exc: HandlerFailed) -> str:
@@ -61,14 +64,16 @@ def record_failure(session: Session, inst: ProcessInstance, exc: HandlerFailed) 
     return message
 
 
-def run_engine(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, action: Any) -> None:
-    """Run ``action(workflow)``; a failing handler leaves the instance in ``error`` with an incident."""
+def run_engine(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, action: Any,
+               open_rows: list[HumanTask] | None = None) -> None:
+    """Run ``action(workflow)``; a failing handler leaves the instance in ``error`` with an incident.
+    ``open_rows`` as for :func:`projection.save`."""
     try:
         action(workflow)
     except HandlerFailed as exc:
-        projection.save(session, rt, inst, workflow, loaded, error=record_failure(session, inst, exc))
+        projection.save(session, rt, inst, workflow, loaded, error=record_failure(session, inst, exc), open_rows=open_rows)
         return
-    projection.save(session, rt, inst, workflow, loaded)
+    projection.save(session, rt, inst, workflow, loaded, open_rows=open_rows)
 
 
 def _first_task_prefill(rt: Runtime, session: Session, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, actor: Person | Actor, data: dict[str, Any]) -> None:
@@ -111,10 +116,17 @@ def start_process(rt: Runtime, key: str, username: str, data: dict[str, Any] | N
         initial = {"applicant_username": actor.username, "applicant_name": actor.name, "unit_name": unit_name,
                    "party_org_name": party_org_name}
         workflow = rt.engine.new_workflow(loaded, initial, invoker_for(session, rt, inst))
-        run_engine(session, rt, inst, workflow, loaded, rt.engine.run)
+        run_engine(session, rt, inst, workflow, loaded, rt.engine.run, open_rows=[])  # a new instance has no rows yet
         if data:
             _first_task_prefill(rt, session, inst, workflow, loaded, actor, data)
         return inst.id
+
+
+# the instance of a task, locked; its data snapshot and serialized state load only if used (a step rewrites
+# the first, and a warm workflow makes the second unnecessary)
+_LOCK_BY_TASK = (select(ProcessInstance).options(defer(ProcessInstance.data), defer(ProcessInstance.state))
+                 .where(ProcessInstance.id == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery())
+                 .with_for_update())
 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
@@ -148,8 +160,7 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
         raise InvalidInput("data 应为对象")
     with unit_of_work(engine=rt.db) as session:
         actor = actor_by_username(session, username)
-        inst = session.scalar(select(ProcessInstance).where(
-            ProcessInstance.id == select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()).with_for_update())
+        inst = session.scalar(_LOCK_BY_TASK, {"task_id": task_id})
         if inst is None:
             raise NotFound(f"待办 {task_id} 不存在")
         instance_id = inst.id

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,12 +52,21 @@ class Operations:
         # plain rows, not ORM objects: a unit may hold hundreds of groups and every application reads them all
         rows = self.session.execute(select(WorkGroup.id, WorkGroup.name, WorkGroup.function, WorkGroup.status).where(
             WorkGroup.unit_id == unit_id, WorkGroup.status.in_(ACTIVE_GROUP_STATUSES))).all()
-        found = []
-        for g in rows:
-            score = max(fuzz.token_set_ratio(name or "", g.name), fuzz.partial_ratio(name or "", g.name) if len(name or "") >= 4 else 0,
-                        fuzz.token_set_ratio(function or "", g.function) if function and g.function else 0)
-            if score >= self.threshold:
-                found.append({"id": g.id, "name": g.name, "status": g.status, "similarity": round(score)})
+        # each scorer runs over all the unit's groups at once (rapidfuzz's C loop, not one Python call per group);
+        # a group's similarity is its best score
+        best: dict[int, float] = {}
+
+        def score(query: str, choices: list[str], scorer: Any) -> None:
+            for _, value, index in process.extract(query, choices, scorer=scorer, score_cutoff=self.threshold, limit=None):
+                best[index] = max(best.get(index, 0), value)
+
+        name, names = name or "", [g.name for g in rows]
+        score(name, names, fuzz.token_set_ratio)
+        if len(name) >= 4:
+            score(name, names, fuzz.partial_ratio)
+        if function:
+            score(function, [g.function or "" for g in rows], fuzz.token_set_ratio)
+        found = [{"id": rows[i].id, "name": rows[i].name, "status": rows[i].status, "similarity": round(v)} for i, v in best.items()]
         return sorted(found, key=lambda d: -d["similarity"])[:5]
 
     def file_group(self, ctx: HandlerContext, fields: dict[str, Any]) -> dict[str, Any]:

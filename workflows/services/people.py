@@ -43,7 +43,7 @@ _ACTOR = select(Person.id, Person.username, Person.name, Person.status, Person.u
 def actor_by_username(session: Session, username: str) -> Actor:
     """Like :func:`person_by_username` but a plain row (no ORM object, no roles): the step use cases' first
     query, so it is kept cheap."""
-    row = session.execute(_ACTOR, {"username": username}).first()
+    row = session.connection().execute(_ACTOR, {"username": username}).first()
     if row is None:
         raise NotFound(f"用户 {username} 不存在")
     return Actor(*row)

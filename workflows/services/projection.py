@@ -69,7 +69,7 @@ def save(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, lo
                 "title": f"新待办：{row.name}（{inst.title or inst.process_key}）", "created_at": now}
                for row, people in new_tasks for person_id in people]
     if notices:
-        session.execute(insert(Notification.__table__), notices)
+        session.connection().execute(_NOTIFY, notices)
     _project_timer(session, inst.id, due)
     _keep_warm(session, rt, inst, workflow)
 
@@ -122,13 +122,15 @@ def _plan_tasks(session: Session, rt: Runtime, inst: ProcessInstance, workflow: 
 def _project_timer(session: Session, instance_id: int, due: list[datetime]) -> None:
     dialect = session.get_bind().dialect.name
     if not due:
-        session.execute(_TIMER_DELETE, {"instance_id": instance_id})
+        session.connection().execute(_TIMER_DELETE, {"instance_id": instance_id})
         return
     earliest = min(due)
-    if session.execute(_timer_upsert(dialect), {"instance_id": instance_id, "due_at": earliest}).first() is not None:
+    if session.connection().execute(_timer_upsert(dialect), {"instance_id": instance_id, "due_at": earliest}).first() is not None:
         wakeups.record(session, earliest)  # the scheduler's outbox: a wake-up run at this due time
 
 
+# plain statements built once, run on the session's connection (no ORM bookkeeping, no autoflush)
+_NOTIFY = insert(Notification.__table__)
 _TIMER_TABLE = TimerDue.__table__
 _TIMER_DELETE = _TIMER_TABLE.delete().where(_TIMER_TABLE.c.instance_id == bindparam("instance_id"))
 _TIMER_UPSERTS: dict[str, Any] = {}

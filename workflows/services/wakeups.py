@@ -37,7 +37,7 @@ def record(session: Session, due: datetime) -> None:
         if session.get(TimerWakeup, values["due_at"]) is None:
             session.add(TimerWakeup(**values))
         return
-    session.execute(_INSERTS[dialect], values)
+    session.connection().execute(_INSERTS[dialect], values)
 
 
 # built once: ON CONFLICT DO NOTHING inserts per dialect
