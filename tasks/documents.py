@@ -1,5 +1,7 @@
-"""The handler that fills an official form at the right step of a process (``camunda:topic="make_document"``,
-input parameter ``kind``: att1, att2 or att3), and the context builders, one per form, from process data."""
+"""The handler that files an official form at the right step of a process (``camunda:topic="make_document"``,
+input parameter ``kind``: att1, att2 or att3), and the context builders, one per form, from process data.
+
+The step records the filled form; it is rendered after the step commits (``workflows.services.document_files``)."""
 
 from __future__ import annotations
 

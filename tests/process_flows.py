@@ -13,7 +13,7 @@ from sqlalchemy import select
 from workflows import clock
 from workflows.db import unit_of_work
 from workflows.models import AuditEvent, Document, Filing, HumanTask, Notification, Person, ProcessInstance, WorkGroup
-from workflows.services import instances, queries
+from workflows.services import document_files, instances, queries
 from workflows.services.runtime import Runtime
 from workflows.services.timers import fire_due_timers
 
@@ -86,8 +86,8 @@ def filings(rt: Runtime, group_id: int) -> list[str]:
 
 def documents(rt: Runtime, instance_id: int) -> list[tuple[str, str, int]]:
     with unit_of_work(write=False, engine=rt.db) as s:
-        rows = s.scalars(select(Document).where(Document.instance_id == instance_id)).all()
-        return [(d.kind, d.name, len(d.content)) for d in rows]
+        rows = s.execute(select(Document.id, Document.kind, Document.name).where(Document.instance_id == instance_id)).all()
+    return [(d.kind, d.name, len(document_files.content_of(rt, d.id))) for d in rows]
 
 
 def instances_of(rt: Runtime, key: str, status: str | None = None) -> list[ProcessInstance]:
@@ -141,7 +141,8 @@ def document_text(rt: Runtime, instance_id: int, kind: str) -> str:
     import zipfile
 
     with unit_of_work(write=False, engine=rt.db) as s:
-        content = s.scalar(select(Document.content).where(Document.instance_id == instance_id, Document.kind == kind))
+        document_id = s.scalar(select(Document.id).where(Document.instance_id == instance_id, Document.kind == kind))
+    content = document_files.content_of(rt, document_id)
     xml = zipfile.ZipFile(io.BytesIO(content)).read("word/document.xml").decode("utf-8")
     return re.sub(r"<[^>]+>", "", xml)
 

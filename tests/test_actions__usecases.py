@@ -235,5 +235,5 @@ def test_attachments_are_documents_of_the_instance(sqlite_rt):
         actions.add_attachment(rt, iid, "staff_cs", "big.bin", b"0" * (rt.settings.attachment_max_bytes + 1))
     doc_id = actions.add_attachment(rt, iid, "staff_cs", "C:\\Users\\li\\群成员名单.pdf", b"%PDF-1.4 demo", "application/pdf")
     docs = queries.get_instance(rt, "staff_cs", iid)["documents"]
-    assert {"id": doc_id, "name": "群成员名单.pdf", "kind": "attachment"} in docs
+    assert {"id": doc_id, "name": "群成员名单.pdf", "kind": "attachment", "status": "ready", "error": None} in docs
     assert audit(rt, iid, "attach")[0].details["name"] == "群成员名单.pdf"

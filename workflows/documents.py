@@ -2,6 +2,8 @@
 
 Templates live in ``templates/docx/`` and are written by ``templates/docx/build_templates.py``.
 Rendering is pure: context in, ``.docx`` bytes out; storing and serving the result is the caller's job.
+Forms filed by a process are recorded by the step and rendered here after that step commits
+(:mod:`workflows.services.document_files`: the scheduler's render step, or the first download).
 
 Data contract — the context keys each kind reads. Every key is optional: a missing key, a missing
 attribute or ``None`` renders as an empty field (never the literal tag). Text is escaped, so ``<``

@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from ..db import unit_of_work
-from ..errors import Forbidden, NotAuthenticated, NotFound
-from ..models import Document, Person, ProcessInstance
+from ..errors import NotAuthenticated
+from ..models import Person
 from ..security import issue_token, verify_password
 from ..services import deployments, instances, queries
-from ..services.people import person_by_username
 from .deps import CurrentUser, RuntimeDep
 
 router = APIRouter(prefix="/api")
@@ -80,23 +78,6 @@ def complete_task(rt: RuntimeDep, user: CurrentUser, task_id: int, body: DataBod
     """Complete a task: 403 when it is not yours, 409 when no longer open, 422 when the form is invalid."""
     instance_id = instances.complete_task(rt, task_id, user, body.data)
     return queries.get_instance(rt, user, instance_id)
-
-
-@router.get("/documents/{document_id}", tags=["documents"])
-def get_document(rt: RuntimeDep, user: CurrentUser, document_id: int) -> Response:
-    """A generated form; readable by the people involved in its instance and administrators."""
-    with unit_of_work(write=False, engine=rt.db) as session:
-        doc = session.get(Document, document_id)
-        if doc is None:
-            raise NotFound(f"文档 {document_id} 不存在")
-        me = person_by_username(session, user)
-        inst = session.get(ProcessInstance, doc.instance_id) if doc.instance_id else None
-        if inst is not None and not queries.involved(session, me, inst):
-            raise Forbidden("您无权下载该文档")
-        from urllib.parse import quote
-
-        return Response(doc.content, media_type=doc.media_type,
-                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.name)}"})
 
 
 @router.post("/deployments", tags=["deployments"])

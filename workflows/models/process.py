@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -173,14 +173,42 @@ class CalendarDay(Base):
 
 
 class Document(Base):
-    """A generated form (.docx, optionally .pdf) linked to the instance that produced it."""
+    """A file linked to the instance that produced it: a form of the measures (att1-att3), a report or an attachment.
+
+    Forms are recorded by the approving step with ``content`` NULL: ``context`` (the filled form, JSON with
+    tagged dates) and ``seals`` (the seal images that apply, as ``DocumentSeal`` hashes, resolved then) say
+    everything the rendering needs. They are rendered after that step commits, by the scheduler or on first
+    read, through :mod:`workflows.services.document_files` — the only reader of ``content``. A failed
+    rendering leaves ``content`` NULL and says why in ``render_error``; it is retried.
+    """
 
     __tablename__ = "document"
+    __table_args__ = (
+        # forms still to render, fresh ones first (migration 0007); stays small however many documents exist
+        Index("ix_document_pending", "render_attempts", "id",
+              sqlite_where=text("content IS NULL"), postgresql_where=text("content IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))
     media_type: Mapped[str] = mapped_column(String(100), default="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     created_at: Mapped[datetime]
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    seals: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
+    rendered_at: Mapped[datetime | None] = mapped_column(default=None)
+    render_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    render_error: Mapped[str | None] = mapped_column(Text, default=None)
+    render_tried_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DocumentSeal(Base):
+    """A seal image as it was when a form was recorded, by content hash (SHA-256, hex). Written once, never
+    changed: a seal replaced or removed later does not change the forms recorded before."""
+
+    __tablename__ = "document_seal"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    image: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,7 +1,8 @@
 """The scheduler process: ``python -m workflows.scheduler.service [--dispatch-only | --embedded]``.
 
 Started by ``groupgov serve`` (or ``groupgov scheduler run``) with ``PREFECT_API_URL`` pointing at a Prefect
-server. On start it (1) waits for the API, (2) creates the zombie-run automation (and, with ``--embedded``,
+server. On start it (0) starts the form renderer thread (:mod:`.documents`; it needs no Prefect), (1) waits
+for the API, (2) creates the zombie-run automation (and, with ``--embedded``,
 crashes runs a previous scheduler process left running), (3) fires every timer that
 came due while nothing ran and delivers pending notifications (the catch-up: each exactly once, the sweep's
 own guarantees), (4) drops scheduled runs made pointless by that (passed wake-ups, late sweeps), (5) starts the wake-up dispatcher thread and
@@ -87,9 +88,11 @@ def exit_with_parent(grace: float = 20.0) -> None:
 def run(dispatch_only: bool = False, embedded: bool = False) -> None:
     from ..services.runtime import get_runtime
     from .dispatch import Dispatcher
+    from .documents import DocumentRenderer
 
     rt = get_runtime()
     rt.reload_calendar()
+    renderer = DocumentRenderer(rt).start()  # forms recorded by steps, rendered after they commit; needs no Prefect
     wait_for_api()
     prepare_scheduler(rt, embedded=embedded and not dispatch_only)
     dispatcher = Dispatcher(rt).start()
@@ -110,6 +113,7 @@ def run(dispatch_only: bool = False, embedded: bool = False) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        renderer.stop()
         dispatcher.stop()
         log.info("scheduler stopped")
 

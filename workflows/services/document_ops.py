@@ -1,22 +1,28 @@
-"""Document operations for handlers: render one of the measures' forms and store it with the instance.
+"""Document operations for handlers: record one of the measures' forms with the instance.
 
-Runs inside the caller's transaction (no commit). PDF copies are made on download, not here: LibreOffice
-takes seconds and is optional.
+Runs inside the caller's transaction (no commit) and renders nothing: the form is recorded with its filled
+context and the seal images that apply at this moment, and rendered after the step commits
+(:mod:`workflows.services.document_files`: the scheduler a few seconds later, or the first download).
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tasks.registry import HandlerContext
 
 from .. import documents
-from ..models import Document, Unit
+from ..models import Document, Seal, Unit
+from ..models.process import DocumentSeal
 from ..roles import STUDENT_BODIES
 from . import seals
+from .document_files import encode_context
 
 
 class DocumentOps:
@@ -24,17 +30,41 @@ class DocumentOps:
 
     def __init__(self, session: Session, templates_dir: Path) -> None:
         self.session = session
-        self.templates_dir = templates_dir
+        self.templates_dir = templates_dir  # where the forms are rendered from later (kept for callers)
 
     def store(self, ctx: HandlerContext, kind: str, name: str, context: dict[str, Any]) -> int:
-        """Render ``kind`` (att1/att2/att3) with ``context`` and link it to the instance; returns the document id."""
-        unit_scope = f"unit:{ctx.unit_id}" if ctx.unit_id is not None else None
-        content = documents.render_document(kind, context, self.templates_dir, seals.lookup(self.session, unit_scope),
-                                            org_seal_png=seals.lookup(self.session, self._approver_scope(ctx, kind)))
-        doc = Document(instance_id=ctx.instance_id, name=name, kind=kind, content=content, created_at=ctx.now)
+        """Record form ``kind`` (att1/att2/att3) filled with ``context`` for the instance; returns the document
+        id. The seals stamped on it are the ones uploaded now: a seal changed later does not change this form."""
+        if kind not in documents.DOC_KINDS:
+            raise ValueError(f"unknown form kind {kind!r}")
+        doc = Document(instance_id=ctx.instance_id, name=name, kind=kind, content=None, created_at=ctx.now,
+                       context=encode_context(context), seals=self._seals(ctx, kind) or None)
         self.session.add(doc)
         self.session.flush()
         return doc.id
+
+    def _seals(self, ctx: HandlerContext, kind: str) -> dict[str, str]:
+        """``{"seal": sha256, "org_seal": sha256}`` of the seals that apply now (absent slots have none);
+        their images are kept in ``document_seal``. One query when no seal is uploaded."""
+        scopes = {"seal": f"unit:{ctx.unit_id}" if ctx.unit_id is not None else None,
+                  "org_seal": self._approver_scope(ctx, kind)}
+        wanted = {scope for scope in scopes.values() if scope}
+        if not wanted:
+            return {}
+        images = dict(self.session.execute(select(Seal.scope, Seal.image).where(Seal.scope.in_(wanted))).all())
+        recorded: dict[str, str] = {}
+        for slot, scope in scopes.items():
+            image = images.get(scope) if scope else None
+            if image:
+                recorded[slot] = self._keep(image)
+        return recorded
+
+    def _keep(self, image: bytes) -> str:
+        """Store ``image`` once under its SHA-256 (insert unless present; safe when two steps race)."""
+        digest = hashlib.sha256(image).hexdigest()
+        insert = sqlite.insert if self.session.get_bind().dialect.name == "sqlite" else postgresql.insert
+        self.session.execute(insert(DocumentSeal).values(sha256=digest, image=image).on_conflict_do_nothing(index_elements=["sha256"]))
+        return digest
 
     def _approver_scope(self, ctx: HandlerContext, kind: str) -> str | None:
         """Whose seal goes at the approving body's 盖章: 党委宣传部 (att2), the student body of a student group

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session, aliased
 from ..db import unit_of_work
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..forms import form_schema
-from ..models import AuditEvent, CopyRecord, Document, HumanTask, Person, ProcessDefinition, ProcessInstance, RoleAssignment
+from ..models import AuditEvent, CopyRecord, HumanTask, Person, ProcessDefinition, ProcessInstance, RoleAssignment
 from ..roles import ROLES
 from . import addsign
+from .document_files import document_items
 from .people import is_overseer, may_act, person_by_username
 from .runtime import Runtime
 
@@ -152,7 +153,6 @@ def get_instance(rt: Runtime, username: str, instance_id: int) -> dict[str, Any]
 def instance_view(session: Session, rt: Runtime, inst: ProcessInstance) -> dict[str, Any]:
     rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == inst.id, HumanTask.state == "open")).all()
     events = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == inst.id).order_by(AuditEvent.at, AuditEvent.id)).all()
-    docs = session.execute(select(Document.id, Document.name, Document.kind).where(Document.instance_id == inst.id).order_by(Document.id)).all()
     names = _usernames(session, {r.assignee_id for r in rows} | {inst.started_by_id})
     return {
         "id": inst.id, "process": inst.process_key, "title": inst.title, "version": inst.version, "status": inst.status,
@@ -162,7 +162,7 @@ def instance_view(session: Session, rt: Runtime, inst: ProcessInstance) -> dict[
         "tasks": [task_item(r, names) for r in rows],
         "history": [{"at": e.at.isoformat(), "who": e.who, "action": e.action, "task": e.task, "decision": e.decision,
                      "opinion": e.opinion, "details": e.details} for e in events],
-        "documents": [{"id": d.id, "name": d.name, "kind": d.kind} for d in docs],
+        "documents": document_items(session, inst.id),  # with status ready / pending (rendered after the step) / failed
     }
 
 
