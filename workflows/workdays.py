@@ -75,10 +75,18 @@ class WorkCalendar:
     overrides: dict[date, bool] = field(default_factory=dict)
     tz: str = "Asia/Shanghai"
     _warned_years: set[int] = field(default_factory=set)
+    # chinese-calendar's answer per day, remembered (its data is fixed; overrides are checked first)
+    _known: dict[date, bool] = field(default_factory=dict, repr=False)
 
     def is_workday(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._from_chinese_calendar(day)
+        return known
+
+    def _from_chinese_calendar(self, day: date) -> bool:
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
 
 from .. import clock
@@ -18,7 +18,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..forms import validate_submission
 from ..models import AuditEvent, HumanTask, Incident, Person, ProcessDefinition, ProcessInstance
 from ..db import unit_of_work
-from . import addsign, projection
+from . import addsign, projection, writes
 from .operations import Operations, make_invoker
 from .people import Actor, actor_by_username, may_act, person_by_username, unit_names
 from .runtime import Runtime, handler_registry
@@ -47,13 +47,7 @@ def invoker_for(session: Session, rt: Runtime, inst: ProcessInstance):  # type: 
     return make_invoker(session, handler_registry(), inst, Operations(session, inst, rt))
 
 
-_AUDIT = insert(AuditEvent.__table__)
-
-
-def audit(session: Session, **values: Any) -> None:
-    """Append an audit event at once (a plain INSERT: cheaper than an ORM object, and it keeps its place in the
-    trail ahead of what the engine records next)."""
-    session.connection().execute(_AUDIT, values)
+audit = writes.audit
 
 
 def record_failure(session: Session, inst: ProcessInstance, exc: HandlerFailed) -> str:
@@ -196,9 +190,8 @@ def _complete(session: Session, rt: Runtime, inst: ProcessInstance, workflow: An
         decisions[row.spec_id] = {"task": row.name, "username": actor.username, "name": actor.name,
                                   "decision": decision, "opinion": opinion or "", "at": now.isoformat()}
         cleaned = {**cleaned, "decisions": decisions}
-    row.state, row.completed_at, row.completed_by_id = "completed", now, actor.id
-    row.assignee_id = row.assignee_id or actor.id
-    row.decision, row.opinion = decision, opinion
+    writes.update_task(session, row, state="completed", completed_at=now, completed_by_id=actor.id,
+                       assignee_id=row.assignee_id or actor.id, decision=decision, opinion=opinion)
     audit(session, instance_id=inst.id, at=now, who_id=actor.id, who=actor.username, action="complete",
           task=row.name, decision=decision, opinion=opinion, details={"spec_id": row.spec_id})
     try:

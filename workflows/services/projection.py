@@ -12,17 +12,17 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..db import on_commit
 from ..engine.facade import LoadedSpec
-from ..models import AuditEvent, HumanTask, Notification, ProcessInstance, TimerDue
+from ..models import HumanTask, ProcessInstance, TimerDue
 from ..roles import needs_party_org, resolve
 from . import addsign
-from . import wakeups
+from . import wakeups, writes
 from .people import holders, party_org_of, person_id_lookup
 from .runtime import Runtime
 
@@ -36,8 +36,7 @@ def save(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, lo
     """``open_rows``: the instance's open task rows (both kinds) when the caller already loaded them in this
     transaction, under the instance lock; otherwise they are queried.
 
-    Reads first (open rows, candidates, who to notify), then writes, so the whole save costs one flush plus
-    a few plain statements."""
+    Reads first (open rows, candidates, who to notify), then writes with plain statements (:mod:`.writes`)."""
     engine = rt.engine
     now = clock.now()
     status, outcome = inst.status, None
@@ -49,27 +48,24 @@ def save(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, lo
     new_tasks, to_cancel, open_addsigns = _plan_tasks(session, rt, inst, workflow, loaded, now, open_rows, status)
     due = engine.waiting_timers(workflow) if status == "running" else []
 
-    inst.state = engine.dump(workflow)
-    inst.data = json_safe(engine.data(workflow))
+    values: dict[str, Any] = {"state": engine.dump(workflow), "data": json_safe(engine.data(workflow)), "status": status}
     if status == "error":
-        inst.error = error or inst.error
+        values["error"] = error or inst.error
     elif inst.status in {"running", "error"}:
-        inst.error = None
+        values["error"] = None
         if outcome is not None:
-            inst.ended_at = now
-            session.add(AuditEvent(instance_id=inst.id, at=now, action="end", details={"outcome": outcome}))
-    inst.status = status
+            values["ended_at"] = now
+            writes.audit(session, instance_id=inst.id, at=now, action="end", details={"outcome": outcome})
+    writes.update_instance(session, inst, **values)
     for row in to_cancel:
-        row.state, row.completed_at = "cancelled", now
+        writes.update_task(session, row, state="cancelled", completed_at=now)
     addsign.cancel_orphans(session, inst.id, open_addsigns)
-    for row, _ in new_tasks:
-        session.add(row)
-    session.flush()  # the instance, the task rows (new ones get their ids)
-    notices = [{"person_id": person_id, "instance_id": inst.id, "task_id": row.id, "kind": "task", "body": "",
-                "title": f"新待办：{row.name}（{inst.title or inst.process_key}）", "created_at": now}
-               for row, people in new_tasks for person_id in people]
-    if notices:
-        session.connection().execute(_NOTIFY, notices)
+    notices = []
+    for task, people in new_tasks:
+        task_id = writes.insert_task(session, task)
+        notices += [{"person_id": person_id, "instance_id": inst.id, "task_id": task_id, "kind": "task", "body": "",
+                     "title": f"新待办：{task['name']}（{inst.title or inst.process_key}）", "created_at": now} for person_id in people]
+    writes.notify(session, notices)
     _project_timer(session, inst.id, due)
     _keep_warm(session, rt, inst, workflow)
 
@@ -91,8 +87,8 @@ def open_task_rows(session: Session, instance_id: int) -> list[HumanTask]:
 
 
 def _plan_tasks(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, now: datetime,
-                open_rows: list[HumanTask] | None, status: str) -> tuple[list[tuple[HumanTask, list[int]]], list[HumanTask], list[HumanTask]]:
-    """(new task rows with the people to notify, open task rows to cancel, open add-sign rows); writes nothing."""
+                open_rows: list[HumanTask] | None, status: str) -> tuple[list[tuple[dict[str, Any], list[int]]], list[HumanTask], list[HumanTask]]:
+    """(new task rows' values with the people to notify, open task rows to cancel, open add-sign rows); writes nothing."""
     ready = {t.guid: t for t in rt.engine.ready_user_tasks(workflow)} if status in {"running", "error"} else {}
     rows = [r for r in (open_task_rows(session, inst.id) if open_rows is None else open_rows) if r.state == "open"]
     tasks = [r for r in rows if r.kind == "task"]
@@ -111,10 +107,10 @@ def _plan_tasks(session: Session, rt: Runtime, inst: ProcessInstance, workflow: 
         candidates = resolve(role, starter_id=inst.started_by_id, unit_id=inst.unit_id, party_org_id=party_org_id,
                              data=view.data, person_ids_by_username=lookup)
         due = rt.calendar.due(element.due_date, now) if element and element.due_date else None
-        row = HumanTask(instance_id=inst.id, task_guid=guid, spec_id=view.spec_id, name=view.name,
-                        process_key=inst.process_key, lane=view.lane, candidate_role=candidates.role,
-                        candidate_scope=candidates.scope, assignee_id=candidates.assignee_id, unit_id=inst.unit_id,
-                        state="open", created_at=now, due_at=due)
+        row = dict(instance_id=inst.id, task_guid=guid, spec_id=view.spec_id, name=view.name,
+                   process_key=inst.process_key, lane=view.lane, candidate_role=candidates.role,
+                   candidate_scope=candidates.scope, assignee_id=candidates.assignee_id, unit_id=inst.unit_id,
+                   state="open", created_at=now, due_at=due)
         new.append((row, holders(session, candidates)))
     return new, to_cancel, [r for r in rows if r.kind == addsign.KIND]
 
@@ -130,7 +126,6 @@ def _project_timer(session: Session, instance_id: int, due: list[datetime]) -> N
 
 
 # plain statements built once, run on the session's connection (no ORM bookkeeping, no autoflush)
-_NOTIFY = insert(Notification.__table__)
 _TIMER_TABLE = TimerDue.__table__
 _TIMER_DELETE = _TIMER_TABLE.delete().where(_TIMER_TABLE.c.instance_id == bindparam("instance_id"))
 _TIMER_UPSERTS: dict[str, Any] = {}
