@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
-from .common import (APPLICANT, APPROVE, PARTY_ORG, PROCESS_KEY, UNIT_HEAD, Figure, Sizes, application, median,
+from .common import (APPLICANT, APPROVE, PARTY_ORG, PROCESS_KEY, UNIT_HEAD, Figure, Sizes, application, close_reader, median,
                      open_task_id, scratch_dir, scratch_runtime, sqlite_url, timed)
 
 # A database for one run: a context manager yielding a SQLAlchemy URL.
@@ -38,6 +38,7 @@ def measure(sizes: Sizes, database: DatabaseFactory) -> tuple[float, float]:
                 rates.append(r)
                 cpu.append(c)
             finally:
+                close_reader(rt)
                 rt.db.dispose()
     return median(rates), median(cpu)
 

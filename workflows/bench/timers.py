@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from .common import APPLICANT, PROCESS_KEY, Figure, Sizes, application, median, open_task_id, scratch_dir, scratch_runtime, sqlite_url
+from .common import APPLICANT, PROCESS_KEY, Figure, Sizes, application, close_reader, median, open_task_id, scratch_dir, scratch_runtime, sqlite_url
 
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -55,6 +55,7 @@ def make_template(rt: Any) -> Template:
 
     iid = instances.start_process(rt, PROCESS_KEY, APPLICANT, {})
     instances.complete_task(rt, open_task_id(rt, iid), APPLICANT, application(0))
+    close_reader(rt)
     with unit_of_work(write=False, engine=rt.db) as s:
         inst = s.get(ProcessInstance, iid)
         task = s.scalars(select(HumanTask).where(HumanTask.instance_id == iid, HumanTask.state == "open")).one()

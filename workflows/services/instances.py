@@ -16,7 +16,7 @@ from .. import clock
 from ..engine.facade import HandlerFailed, LoadedSpec
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..forms import validate_submission
-from ..models import AuditEvent, HumanTask, Incident, Person, ProcessDefinition, ProcessInstance
+from ..models import AuditEvent, HumanTask, Incident, Person, ProcessDefinition, ProcessInstance, Unit
 from ..db import unit_of_work
 from . import addsign, projection, writes
 from .operations import Operations, make_invoker
@@ -118,9 +118,11 @@ def start_process(rt: Runtime, key: str, username: str, data: dict[str, Any] | N
 
 # the instance of a task, locked; its data snapshot and serialized state load only if used (a step rewrites
 # the first, and a warm workflow makes the second unnecessary)
-_LOCK_BY_TASK = (select(ProcessInstance).options(defer(ProcessInstance.data), defer(ProcessInstance.state))
+# (the instance's Party organisation comes along: the step may create a task for it)
+_LOCK_BY_TASK = (select(ProcessInstance, select(Unit.party_org_id).where(Unit.id == ProcessInstance.unit_id).scalar_subquery())
+                 .options(defer(ProcessInstance.data), defer(ProcessInstance.state))
                  .where(ProcessInstance.id == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery())
-                 .with_for_update())
+                 .with_for_update(of=ProcessInstance))
 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
@@ -154,9 +156,10 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
         raise InvalidInput("data 应为对象")
     with unit_of_work(engine=rt.db) as session:
         actor = actor_by_username(session, username)
-        inst = session.scalar(_LOCK_BY_TASK, {"task_id": task_id})
-        if inst is None:
+        found = session.execute(_LOCK_BY_TASK, {"task_id": task_id}).first()
+        if found is None:
             raise NotFound(f"待办 {task_id} 不存在")
+        inst, party_org_id = found
         instance_id = inst.id
         # read under the lock: the instance's open rows, this task among them when it is still open
         open_rows = projection.open_task_rows(session, instance_id)
@@ -176,12 +179,13 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
         assert element is not None
         current = rt.engine.data(workflow)
         cleaned = validate_submission(element, data, current)
-        _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element, open_rows)
+        _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element, open_rows, party_org_id)
         return inst.id
 
 
 def _complete(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, row: HumanTask,
-              actor: Person | Actor, cleaned: dict[str, Any], element: Any, open_rows: list[HumanTask] | None = None) -> None:
+              actor: Person | Actor, cleaned: dict[str, Any], element: Any, open_rows: list[HumanTask] | None = None,
+              party_org_id: int | None = None) -> None:
     now = clock.now()
     decision = cleaned.get("decision") if "decision" in {f.id for f in element.form_fields} else None
     opinion = cleaned.get("opinion")
@@ -199,9 +203,10 @@ def _complete(session: Session, rt: Runtime, inst: ProcessInstance, workflow: An
     except LookupError:
         raise Conflict("该待办已不在可办理状态") from None
     except HandlerFailed as exc:
-        projection.save(session, rt, inst, workflow, loaded, error=record_failure(session, inst, exc), open_rows=open_rows)
+        projection.save(session, rt, inst, workflow, loaded, error=record_failure(session, inst, exc), open_rows=open_rows,
+                        party_org_id=party_org_id)
         return
-    projection.save(session, rt, inst, workflow, loaded, open_rows=open_rows)
+    projection.save(session, rt, inst, workflow, loaded, open_rows=open_rows, party_org_id=party_org_id)
 
 
 def retry_instance(rt: Runtime, instance_id: int, username: str) -> None:

@@ -35,18 +35,21 @@ class Actor:
     name: str
     status: str
     unit_id: int | None
+    role_scopes: frozenset[tuple[str, str]] = frozenset()  # (role, scope) of every role they hold
 
 
-_ACTOR = select(Person.id, Person.username, Person.name, Person.status, Person.unit_id).where(Person.username == bindparam("username"))
+_ACTOR = (select(Person.id, Person.username, Person.name, Person.status, Person.unit_id, RoleAssignment.role, RoleAssignment.scope)
+          .outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id).where(Person.username == bindparam("username")))
 
 
 def actor_by_username(session: Session, username: str) -> Actor:
-    """Like :func:`person_by_username` but a plain row (no ORM object, no roles): the step use cases' first
-    query, so it is kept cheap."""
-    row = session.connection().execute(_ACTOR, {"username": username}).first()
-    if row is None:
+    """Like :func:`person_by_username` but plain rows, roles included (no ORM objects): the step use cases'
+    first query, so it is kept cheap."""
+    rows = session.connection().execute(_ACTOR, {"username": username}).all()
+    if not rows:
         raise NotFound(f"用户 {username} 不存在")
-    return Actor(*row)
+    first = rows[0]
+    return Actor(first[0], first[1], first[2], first[3], first[4], frozenset((r[5], r[6]) for r in rows if r[5] is not None))
 
 
 def unit_names(session: Session, unit_id: int | None) -> tuple[str, str]:
@@ -74,6 +77,8 @@ def may_act(session: Session, person: Person | Actor, task: HumanTask) -> bool:
         return False
     if task.assignee_id is not None:
         return task.assignee_id == person.id
+    if isinstance(person, Actor):
+        return (task.candidate_role, task.candidate_scope) in person.role_scopes
     return bool(session.scalar(select(exists().where(
         RoleAssignment.person_id == person.id,
         RoleAssignment.role == task.candidate_role,

@@ -32,9 +32,10 @@ def json_safe(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def save(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, *, error: str | None = None,
-         open_rows: list[HumanTask] | None = None) -> None:
+         open_rows: list[HumanTask] | None = None, party_org_id: int | None = None) -> None:
     """``open_rows``: the instance's open task rows (both kinds) when the caller already loaded them in this
-    transaction, under the instance lock; otherwise they are queried.
+    transaction, under the instance lock; otherwise they are queried. ``party_org_id``: the instance's Party
+    organisation when the caller has it (else it is queried when a new task needs it).
 
     Reads first (open rows, candidates, who to notify), then writes with plain statements (:mod:`.writes`)."""
     engine = rt.engine
@@ -45,7 +46,7 @@ def save(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, lo
     elif status in {"running", "error"}:
         outcome = engine.outcome(workflow, loaded)
         status = outcome or "running"
-    new_tasks, to_cancel, open_addsigns = _plan_tasks(session, rt, inst, workflow, loaded, now, open_rows, status)
+    new_tasks, to_cancel, open_addsigns = _plan_tasks(session, rt, inst, workflow, loaded, now, open_rows, status, party_org_id)
     due = engine.waiting_timers(workflow) if status == "running" else []
 
     values: dict[str, Any] = {"state": engine.dump(workflow), "data": json_safe(engine.data(workflow)), "status": status}
@@ -87,14 +88,13 @@ def open_task_rows(session: Session, instance_id: int) -> list[HumanTask]:
 
 
 def _plan_tasks(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, now: datetime,
-                open_rows: list[HumanTask] | None, status: str) -> tuple[list[tuple[dict[str, Any], list[int]]], list[HumanTask], list[HumanTask]]:
+                open_rows: list[HumanTask] | None, status: str, party_org_id: int | None) -> tuple[list[tuple[dict[str, Any], list[int]]], list[HumanTask], list[HumanTask]]:
     """(new task rows' values with the people to notify, open task rows to cancel, open add-sign rows); writes nothing."""
     ready = {t.guid: t for t in rt.engine.ready_user_tasks(workflow)} if status in {"running", "error"} else {}
     rows = [r for r in (open_task_rows(session, inst.id) if open_rows is None else open_rows) if r.state == "open"]
     tasks = [r for r in rows if r.kind == "task"]
     known = {row.task_guid for row in tasks}
     to_cancel = [row for row in tasks if row.task_guid not in ready]
-    party_org_id: int | None = None
     lookup = person_id_lookup(session)
     new = []
     for guid, view in ready.items():
