@@ -22,7 +22,7 @@ from ..workdays import WorkCalendar
 from .diagram import DiagramModel, ElementDef, read_diagram
 from .spiff import GroupgovParser, HandlerFailed, Invoker, RestrictedScriptEngine, make_serializer, prepare_multi_instance
 
-__all__ = ["Engine", "LoadedSpec", "SpecCache", "UserTaskView", "HandlerFailed", "parse_spec"]
+__all__ = ["Engine", "LoadedSpec", "SpecCache", "Snapshot", "UserTaskView", "HandlerFailed", "parse_spec"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,21 @@ class UserTaskView:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What a save needs to know about a workflow, from one walk over its tasks (:meth:`Engine.snapshot`)."""
+
+    ready: list[UserTaskView]     # READY user tasks, in tree order
+    timers: list[datetime]        # due times of armed timers
+    errors: list[str]             # element ids of failed tasks
+    data: dict[str, Any]          # as :meth:`Engine.data`
+    outcome: str | None           # as :meth:`Engine.outcome`
+
+
+# the states a snapshot looks at; the walk does not descend below WAITING (predicted branches)
+_SNAPSHOT_STATES = TaskState.WAITING | TaskState.READY | TaskState.COMPLETED | TaskState.ERROR
+
+
 class Engine:
     """Builds, restores, runs and inspects workflows. One per process; cheap to share between threads."""
 
@@ -139,19 +154,40 @@ class Engine:
             raise LookupError(guid)
         task.data.update(data)
 
+    def snapshot(self, workflow: BpmnWorkflow, loaded: LoadedSpec) -> Snapshot:
+        """:meth:`ready_user_tasks`, :meth:`waiting_timers`, :meth:`error_tasks`, :meth:`data` and
+        :meth:`outcome` at once: one walk over the task tree instead of one each."""
+        ready: list[UserTaskView] = []
+        ready_data: list[dict[str, Any]] = []
+        timers: list[datetime] = []
+        errors: list[str] = []
+        rejected = False
+        for t in workflow.get_tasks(state=_SNAPSHOT_STATES):
+            state, spec = t.state, t.task_spec
+            if state == TaskState.READY:
+                if spec.manual:
+                    ready.append(UserTaskView(str(t.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, getattr(spec, "lane", None) or "", t.data))
+                    ready_data.append(t.data)
+            elif state == TaskState.WAITING:
+                due = _timer_due(t)
+                if due is not None:
+                    timers.append(due)
+            elif state == TaskState.ERROR:
+                errors.append(spec.bpmn_id)
+            elif isinstance(spec, EndEvent):
+                element = loaded.element(spec.bpmn_id)
+                rejected = rejected or (element is not None and element.properties.get("outcome") == "rejected")
+        merged = dict(workflow.data)
+        if workflow.last_task is not None:
+            merged.update(workflow.last_task.data)
+        for data in ready_data:
+            merged.update(data)
+        outcome = ("rejected" if rejected else "completed") if workflow.completed else None
+        return Snapshot(ready, timers, errors, merged, outcome)
+
     def waiting_timers(self, workflow: BpmnWorkflow) -> list[datetime]:
         """Due times of every armed timer (cycles: the next occurrence)."""
-        due: list[datetime] = []
-        for task in workflow.get_tasks(state=TaskState.WAITING):
-            definition = getattr(task.task_spec, "event_definition", None)
-            if not isinstance(definition, TimerEventDefinition):
-                continue
-            value = task._get_internal_data("event_value")
-            if isinstance(value, dict):
-                value = value.get("next")
-            if isinstance(value, str):
-                due.append(TimerEventDefinition.get_datetime(value))
-        return due
+        return [due for due in map(_timer_due, workflow.get_tasks(state=TaskState.WAITING)) if due is not None]
 
     def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         """The instance's current data: the workflow's, overlaid with the most recent task's, then with what
@@ -192,3 +228,13 @@ class Engine:
         done = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id}
         current = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR | TaskState.STARTED) if t.task_spec.bpmn_id}
         return sorted(done), sorted(current)
+
+
+def _timer_due(task: Any) -> datetime | None:
+    """When a WAITING timer task comes due (cycles: the next occurrence); None for other waiting tasks."""
+    if not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+        return None
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):
+        value = value.get("next")
+    return TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None

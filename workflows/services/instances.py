@@ -179,18 +179,19 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
         assert element is not None
         current = rt.engine.data(workflow)
         cleaned = validate_submission(element, data, current)
-        _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element, open_rows, party_org_id)
+        _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element, open_rows, party_org_id, current)
         return inst.id
 
 
 def _complete(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, row: HumanTask,
               actor: Person | Actor, cleaned: dict[str, Any], element: Any, open_rows: list[HumanTask] | None = None,
-              party_org_id: int | None = None) -> None:
+              party_org_id: int | None = None, current: dict[str, Any] | None = None) -> None:
+    """``current``: the instance's data as the caller just read it (else it is read again)."""
     now = clock.now()
     decision = cleaned.get("decision") if "decision" in {f.id for f in element.form_fields} else None
     opinion = cleaned.get("opinion")
     if decision is not None:
-        decisions = dict(rt.engine.data(workflow).get("decisions") or {})
+        decisions = dict((rt.engine.data(workflow) if current is None else current).get("decisions") or {})
         decisions[row.spec_id] = {"task": row.name, "username": actor.username, "name": actor.name,
                                   "decision": decision, "opinion": opinion or "", "at": now.isoformat()}
         cleaned = {**cleaned, "decisions": decisions}

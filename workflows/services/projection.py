@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..db import on_commit
-from ..engine.facade import LoadedSpec
+from ..engine.facade import LoadedSpec, UserTaskView
 from ..models import HumanTask, ProcessInstance, TimerDue
 from ..roles import needs_party_org, resolve
 from . import addsign
@@ -40,16 +40,17 @@ def save(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, lo
     Reads first (open rows, candidates, who to notify), then writes with plain statements (:mod:`.writes`)."""
     engine = rt.engine
     now = clock.now()
+    snap = engine.snapshot(workflow, loaded)
     status, outcome = inst.status, None
-    if error or engine.error_tasks(workflow):
+    if error or snap.errors:
         status = "error"
     elif status in {"running", "error"}:
-        outcome = engine.outcome(workflow, loaded)
+        outcome = snap.outcome
         status = outcome or "running"
-    new_tasks, to_cancel, open_addsigns = _plan_tasks(session, rt, inst, workflow, loaded, now, open_rows, status, party_org_id)
-    due = engine.waiting_timers(workflow) if status == "running" else []
+    new_tasks, to_cancel, open_addsigns = _plan_tasks(session, rt, inst, snap.ready, loaded, now, open_rows, status, party_org_id)
+    due = snap.timers if status == "running" else []
 
-    values: dict[str, Any] = {"state": engine.dump(workflow), "data": json_safe(engine.data(workflow)), "status": status}
+    values: dict[str, Any] = {"state": engine.dump(workflow), "data": json_safe(snap.data), "status": status}
     if status == "error":
         values["error"] = error or inst.error
     elif inst.status in {"running", "error"}:
@@ -87,10 +88,10 @@ def open_task_rows(session: Session, instance_id: int) -> list[HumanTask]:
     return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")).all())
 
 
-def _plan_tasks(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, now: datetime,
+def _plan_tasks(session: Session, rt: Runtime, inst: ProcessInstance, ready_tasks: list[UserTaskView], loaded: LoadedSpec, now: datetime,
                 open_rows: list[HumanTask] | None, status: str, party_org_id: int | None) -> tuple[list[tuple[dict[str, Any], list[int]]], list[HumanTask], list[HumanTask]]:
     """(new task rows' values with the people to notify, open task rows to cancel, open add-sign rows); writes nothing."""
-    ready = {t.guid: t for t in rt.engine.ready_user_tasks(workflow)} if status in {"running", "error"} else {}
+    ready = {t.guid: t for t in ready_tasks} if status in {"running", "error"} else {}
     rows = [r for r in (open_task_rows(session, inst.id) if open_rows is None else open_rows) if r.state == "open"]
     tasks = [r for r in rows if r.kind == "task"]
     known = {row.task_guid for row in tasks}
