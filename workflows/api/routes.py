@@ -57,8 +57,8 @@ def list_processes(rt: RuntimeDep, caller: CallerId) -> JSONResponse:
 def start_instance(rt: RuntimeDep, caller: CallerId, key: str, body: DataBody) -> JSONResponse:
     """Start a process. ``{"data": {}}`` leaves the first form to fill; full data submits it."""
     user = active_username(rt, caller)
-    instance_id = instances.start_process(rt, key, user, body.data)
-    return _answer(queries.acted_instance(rt, instance_id), 201)  # the starter is involved: no visibility check
+    # answered from the starting transaction; the starter is involved: no visibility check
+    return _answer(instances.start_answered(rt, key, user, body.data, queries.acted_view), 201)
 
 
 @router.get("/instances/{instance_id}", response_model=dict[str, Any], tags=["instances"])
@@ -89,8 +89,8 @@ def get_task(rt: RuntimeDep, caller: CallerId, task_id: int) -> JSONResponse:
 def complete_task(rt: RuntimeDep, caller: CallerId, task_id: int, body: DataBody) -> JSONResponse:
     """Complete a task: 403 when it is not yours, 409 when no longer open, 422 when the form is invalid."""
     user = active_username(rt, caller)
-    instance_id = instances.complete_task(rt, task_id, user, body.data)
-    return _answer(queries.acted_instance(rt, instance_id))  # their audit event makes them involved
+    # answered from the completing transaction; their audit event makes them involved
+    return _answer(instances.complete_answered(rt, task_id, user, body.data, queries.acted_view))
 
 
 @router.post("/deployments", tags=["deployments"])

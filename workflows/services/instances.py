@@ -7,7 +7,8 @@ concurrent completions of one task exactly one wins and the other gets :class:`C
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
@@ -22,6 +23,9 @@ from . import addsign, projection, writes
 from .operations import Operations, make_invoker
 from .people import Actor, actor_by_username, may_act, person_by_username, unit_names
 from .runtime import Runtime, handler_registry
+
+
+R = TypeVar("R")
 
 
 def latest_definition(session: Session, key: str) -> ProcessDefinition:
@@ -89,8 +93,22 @@ def _first_task_prefill(rt: Runtime, session: Session, inst: ProcessInstance, wo
     _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element, open_rows)
 
 
+# what a use case answers besides the instance id: ``answer(session, instance_id)``, run in the use case's own
+# transaction after the save (e.g. the API's view of the instance, so it needs no second transaction)
+Answer = Callable[[Session, int], R]
+
+
 def start_process(rt: Runtime, key: str, username: str, data: dict[str, Any] | None = None) -> int:
     """Start the newest version of ``key`` for ``username``; returns the instance id."""
+    return _start(rt, key, username, data, None)[0]
+
+
+def start_answered(rt: Runtime, key: str, username: str, data: dict[str, Any] | None, answer: Answer[R]) -> R:
+    """:func:`start_process`, answering with ``answer`` (see :data:`Answer`)."""
+    return _start(rt, key, username, data, answer)[1]
+
+
+def _start(rt: Runtime, key: str, username: str, data: dict[str, Any] | None, answer: Answer[R] | None) -> tuple[int, R | None]:
     data = data or {}
     if not isinstance(data, dict):
         raise InvalidInput("data 应为对象")
@@ -113,7 +131,7 @@ def start_process(rt: Runtime, key: str, username: str, data: dict[str, Any] | N
         run_engine(session, rt, inst, workflow, loaded, rt.engine.run, open_rows=[])  # a new instance has no rows yet
         if data:
             _first_task_prefill(rt, session, inst, workflow, loaded, actor, data)
-        return inst.id
+        return inst.id, answer(session, inst.id) if answer is not None else None
 
 
 # the instance of a task, locked; its data snapshot and serialized state load only if used (a step rewrites
@@ -152,6 +170,15 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
 
     Raises NotFound, Forbidden (not the caller's task), Conflict (no longer open), InvalidInput (form).
     """
+    return _complete_task(rt, task_id, username, data, None)[0]
+
+
+def complete_answered(rt: Runtime, task_id: int, username: str, data: dict[str, Any] | None, answer: Answer[R]) -> R:
+    """:func:`complete_task`, answering with ``answer`` (see :data:`Answer`)."""
+    return _complete_task(rt, task_id, username, data, answer)[1]
+
+
+def _complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any] | None, answer: Answer[R] | None) -> tuple[int, R | None]:
     if not isinstance(data, dict):
         raise InvalidInput("data 应为对象")
     with unit_of_work(engine=rt.db) as session:
@@ -172,7 +199,7 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
             raise Forbidden("您不是该待办的办理人，无权办理")
         if row.kind == addsign.KIND:
             addsign.sign(session, actor, row, data)
-            return inst.id
+            return inst.id, answer(session, inst.id) if answer is not None else None
         addsign.guard_parent(session, row, [r for r in open_rows if r.kind == addsign.KIND])
         workflow, loaded = restore(session, rt, inst)
         element = loaded.element(row.spec_id)
@@ -180,7 +207,7 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
         current = rt.engine.data(workflow)
         cleaned = validate_submission(element, data, current)
         _complete(session, rt, inst, workflow, loaded, row, actor, cleaned, element, open_rows, party_org_id, current)
-        return inst.id
+        return inst.id, answer(session, inst.id) if answer is not None else None
 
 
 def _complete(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, row: HumanTask,

@@ -169,10 +169,16 @@ def acted_instance(rt: Runtime, instance_id: int) -> dict[str, Any]:
     steps, without the visibility check: acting made them involved (they started it, or the step's audit event
     names them). The answer of the start and complete routes."""
     with unit_of_work(write=False, engine=rt.db) as session:
-        inst = session.connection().execute(_INSTANCE, {"instance_id": instance_id}).one_or_none()
-        if inst is None:
-            raise NotFound(f"流程实例 {instance_id} 不存在")
-        return _view(session, inst, inst.starter)
+        return acted_view(session, instance_id)
+
+
+def acted_view(session: Session, instance_id: int) -> dict[str, Any]:
+    """:func:`acted_instance` inside the caller's transaction (the use case that acted can answer before it
+    commits: no second transaction)."""
+    inst = session.connection().execute(_INSTANCE, {"instance_id": instance_id}).one_or_none()
+    if inst is None:
+        raise NotFound(f"流程实例 {instance_id} 不存在")
+    return _view(session, inst, inst.starter)
 
 
 def instance_view(session: Session, rt: Runtime, inst: ProcessInstance) -> dict[str, Any]:
