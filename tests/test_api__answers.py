@@ -57,5 +57,6 @@ def test_token_of_someone_who_left_is_refused(client, sqlite_rt):
     with unit_of_work(engine=sqlite_rt.db) as s:
         s.query(Person).filter(Person.username == "staff_cs").one().status = "left"
     for r in (client.get("/api/tasks", headers=staff), client.get("/api/processes", headers=staff),
-              client.post("/api/processes/group_approval/instances", json={"data": {}}, headers=staff)):
+              client.post("/api/processes/group_approval/instances", json={"data": {}}, headers=staff),
+              client.post("/api/tasks/1/complete", json={"data": {}}, headers=staff)):
         assert r.status_code == 401 and r.json()["detail"] == "账号不存在或已停用"

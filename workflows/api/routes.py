@@ -56,9 +56,9 @@ def list_processes(rt: RuntimeDep, caller: CallerId) -> JSONResponse:
 @router.post("/processes/{key}/instances", status_code=201, response_model=dict[str, Any], tags=["instances"])
 def start_instance(rt: RuntimeDep, caller: CallerId, key: str, body: DataBody) -> JSONResponse:
     """Start a process. ``{"data": {}}`` leaves the first form to fill; full data submits it."""
-    user = active_username(rt, caller)
-    # answered from the starting transaction; the starter is involved: no visibility check
-    return _answer(instances.start_answered(rt, key, user, body.data, queries.acted_view), 201)
+    # the account check happens inside the use case (caller: a person id); answered from the starting
+    # transaction; the starter is involved: no visibility check
+    return _answer(instances.start_answered(rt, key, caller, body.data, queries.acted_view), 201)
 
 
 @router.get("/instances/{instance_id}", response_model=dict[str, Any], tags=["instances"])
@@ -88,9 +88,9 @@ def get_task(rt: RuntimeDep, caller: CallerId, task_id: int) -> JSONResponse:
 @router.post("/tasks/{task_id}/complete", response_model=dict[str, Any], tags=["tasks"])
 def complete_task(rt: RuntimeDep, caller: CallerId, task_id: int, body: DataBody) -> JSONResponse:
     """Complete a task: 403 when it is not yours, 409 when no longer open, 422 when the form is invalid."""
-    user = active_username(rt, caller)
-    # answered from the completing transaction; their audit event makes them involved
-    return _answer(instances.complete_answered(rt, task_id, user, body.data, queries.acted_view))
+    # the account check happens inside the use case (caller: a person id); answered from the completing
+    # transaction; their audit event makes them involved
+    return _answer(instances.complete_answered(rt, task_id, caller, body.data, queries.acted_view))
 
 
 @router.post("/deployments", tags=["deployments"])

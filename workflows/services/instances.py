@@ -21,7 +21,7 @@ from ..models import AuditEvent, HumanTask, Incident, Person, ProcessDefinition,
 from ..db import unit_of_work
 from . import addsign, projection, writes
 from .operations import Operations, make_invoker
-from .people import Actor, actor_by_username, may_act, person_by_username, unit_names
+from .people import Actor, Who, actor_by_username, may_act, person_by_username, unit_names
 from .runtime import Runtime, handler_registry
 
 
@@ -103,12 +103,13 @@ def start_process(rt: Runtime, key: str, username: str, data: dict[str, Any] | N
     return _start(rt, key, username, data, None)[0]
 
 
-def start_answered(rt: Runtime, key: str, username: str, data: dict[str, Any] | None, answer: Answer[R]) -> R:
-    """:func:`start_process`, answering with ``answer`` (see :data:`Answer`)."""
+def start_answered(rt: Runtime, key: str, username: Who, data: dict[str, Any] | None, answer: Answer[R]) -> R:
+    """:func:`start_process`, answering with ``answer`` (see :data:`Answer`); ``username`` may be an API
+    caller's person id (:data:`.people.Who`)."""
     return _start(rt, key, username, data, answer)[1]
 
 
-def _start(rt: Runtime, key: str, username: str, data: dict[str, Any] | None, answer: Answer[R] | None) -> tuple[int, R | None]:
+def _start(rt: Runtime, key: str, username: Who, data: dict[str, Any] | None, answer: Answer[R] | None) -> tuple[int, R | None]:
     data = data or {}
     if not isinstance(data, dict):
         raise InvalidInput("data 应为对象")
@@ -173,12 +174,13 @@ def complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any]
     return _complete_task(rt, task_id, username, data, None)[0]
 
 
-def complete_answered(rt: Runtime, task_id: int, username: str, data: dict[str, Any] | None, answer: Answer[R]) -> R:
-    """:func:`complete_task`, answering with ``answer`` (see :data:`Answer`)."""
+def complete_answered(rt: Runtime, task_id: int, username: Who, data: dict[str, Any] | None, answer: Answer[R]) -> R:
+    """:func:`complete_task`, answering with ``answer`` (see :data:`Answer`); ``username`` may be an API
+    caller's person id (:data:`.people.Who`)."""
     return _complete_task(rt, task_id, username, data, answer)[1]
 
 
-def _complete_task(rt: Runtime, task_id: int, username: str, data: dict[str, Any] | None, answer: Answer[R] | None) -> tuple[int, R | None]:
+def _complete_task(rt: Runtime, task_id: int, username: Who, data: dict[str, Any] | None, answer: Answer[R] | None) -> tuple[int, R | None]:
     if not isinstance(data, dict):
         raise InvalidInput("data 应为对象")
     with unit_of_work(engine=rt.db) as session:

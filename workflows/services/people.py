@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
-from ..errors import NotFound
+from ..errors import NotAuthenticated, NotFound
 from ..models import HumanTask, Person, RoleAssignment, Unit
 from ..roles import Candidates
 
@@ -38,16 +38,28 @@ class Actor:
     role_scopes: frozenset[tuple[str, str]] = frozenset()  # (role, scope) of every role they hold
 
 
-_ACTOR = (select(Person.id, Person.username, Person.name, Person.status, Person.unit_id, RoleAssignment.role, RoleAssignment.scope)
-          .outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id).where(Person.username == bindparam("username")))
+_ACTOR_COLUMNS = (Person.id, Person.username, Person.name, Person.status, Person.unit_id, RoleAssignment.role, RoleAssignment.scope)
+_ACTOR = (select(*_ACTOR_COLUMNS).outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
+          .where(Person.username == bindparam("username")))
+_ACTOR_BY_ID = (select(*_ACTOR_COLUMNS).outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
+                .where(Person.id == bindparam("person_id")))
+
+# who acts in a use case: a username (CLI, web pages, tests), or the person id of a checked API token
+Who = str | int
 
 
-def actor_by_username(session: Session, username: str) -> Actor:
+def actor_by_username(session: Session, username: Who) -> Actor:
     """Like :func:`person_by_username` but plain rows, roles included (no ORM objects): the step use cases'
-    first query, so it is kept cheap."""
-    rows = session.connection().execute(_ACTOR, {"username": username}).all()
-    if not rows:
-        raise NotFound(f"用户 {username} 不存在")
+    first query, so it is kept cheap. Given a person id (an API token's), an account that no longer exists or
+    has left is refused as unauthenticated (401), as the API's own account check would."""
+    if isinstance(username, int):
+        rows = session.connection().execute(_ACTOR_BY_ID, {"person_id": username}).all()
+        if not rows or rows[0][3] == "left":
+            raise NotAuthenticated("账号不存在或已停用")
+    else:
+        rows = session.connection().execute(_ACTOR, {"username": username}).all()
+        if not rows:
+            raise NotFound(f"用户 {username} 不存在")
     first = rows[0]
     return Actor(first[0], first[1], first[2], first[3], first[4], frozenset((r[5], r[6]) for r in rows if r[5] is not None))
 
