@@ -9,6 +9,7 @@ message, or ``None`` when the expression is acceptable.
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 from typing import Any
 
 import simpleeval
@@ -31,8 +32,10 @@ class ExpressionRefused(Exception):
     """An expression that is not allowed or failed to evaluate; the message is Chinese."""
 
 
+@lru_cache(maxsize=2048)
 def check_expression(expression: str, max_length: int = 500) -> str | None:
-    """Why ``expression`` may not be deployed (Chinese), or ``None`` when it is acceptable."""
+    """Why ``expression`` may not be deployed (Chinese), or ``None`` when it is acceptable. Pure, so remembered:
+    a diagram's few expressions are checked once per process, not at every evaluation."""
     if len(expression) > max_length:
         return f"表达式过长（{len(expression)} 字符，上限 {max_length}）"
     try:
@@ -68,9 +71,15 @@ def evaluate(expression: str, data: dict[str, Any], max_length: int = 500) -> An
     names = _Names(data)
     evaluator = simpleeval.EvalWithCompoundTypes(functions=SAFE_FUNCTIONS, names=names)
     try:
-        return evaluator.eval(expression.strip())
+        return evaluator.eval(expression.strip(), previously_parsed=_parsed(expression.strip()))
     except Exception as exc:  # simpleeval raises many types; the diagram author needs the text
         raise ExpressionRefused(f"表达式求值失败：{expression}（{exc}）") from exc
+
+
+@lru_cache(maxsize=2048)
+def _parsed(expression: str) -> ast.AST:
+    """simpleeval's parse of a checked expression (the tree is only read, so it can be shared)."""
+    return simpleeval.SimpleEval.parse(expression)
 
 
 class _Names(dict):

@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,10 @@ from ..models.process import DocumentSeal
 from ..roles import STUDENT_BODIES
 from . import seals
 from .document_files import encode_context
+
+
+_RECORD = insert(Document.__table__).returning(Document.__table__.c.id)
+_PARTY_ORG = select(Unit.party_org_id).where(Unit.id == bindparam("unit_id"))
 
 
 class DocumentOps:
@@ -37,11 +41,9 @@ class DocumentOps:
         id. The seals stamped on it are the ones uploaded now: a seal changed later does not change this form."""
         if kind not in documents.DOC_KINDS:
             raise ValueError(f"unknown form kind {kind!r}")
-        doc = Document(instance_id=ctx.instance_id, name=name, kind=kind, content=None, created_at=ctx.now,
-                       context=encode_context(context), seals=self._seals(ctx, kind) or None)
-        self.session.add(doc)
-        self.session.flush()
-        return doc.id
+        values = dict(instance_id=ctx.instance_id, name=name, kind=kind, content=None, created_at=ctx.now,
+                      context=encode_context(context), seals=self._seals(ctx, kind) or None)
+        return int(self.session.connection().execute(_RECORD, values).scalar_one())  # a plain insert: one statement
 
     def _seals(self, ctx: HandlerContext, kind: str) -> dict[str, str]:
         """``{"seal": sha256, "org_seal": sha256}`` of the seals that apply now (absent slots have none);
@@ -74,5 +76,5 @@ class DocumentOps:
         if kind == "att1" and ctx.data.get("is_student"):
             body = ctx.data.get("student_body")  # the same default as roles.resolve
             return seals.role_unit_scope(self.session, body if body in STUDENT_BODIES else "xuegong")
-        unit = self.session.get(Unit, ctx.unit_id) if ctx.unit_id is not None else None
-        return f"org:{unit.party_org_id}" if unit is not None else None
+        party_org_id = self.session.connection().execute(_PARTY_ORG, {"unit_id": ctx.unit_id}).scalar() if ctx.unit_id is not None else None
+        return f"org:{party_org_id}" if party_org_id is not None else None
