@@ -7,6 +7,7 @@ writers take row locks (``SELECT ... FOR UPDATE``) on the instance they change.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -15,6 +16,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session
 
 from .settings import get_settings
+
+
+_BUSY_SECONDS = 30  # how long a SQLite writer waits for the one before it
 
 
 def make_engine(url: str) -> Engine:
@@ -33,7 +37,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={_BUSY_SECONDS * 1000}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -72,6 +76,15 @@ def _immediate(engine: Engine) -> Engine:
     return found
 
 
+def _writer_lock(engine: Engine) -> threading.RLock:
+    """The lock this process's writers to ``engine`` (SQLite) queue on; re-entrant, as SQLite itself would
+    refuse a nested writer anyway."""
+    found = engine.__dict__.get("_groupgov_writer_lock")
+    if found is None:
+        found = engine.__dict__.setdefault("_groupgov_writer_lock", threading.RLock())
+    return found
+
+
 @contextmanager
 def unit_of_work(write: bool = True, engine: Engine | None = None) -> Iterator[Session]:
     """One transaction: commits when the block ends without error, rolls back otherwise.
@@ -79,7 +92,16 @@ def unit_of_work(write: bool = True, engine: Engine | None = None) -> Iterator[S
     ``write=False`` is for queries; it never commits, and objects it loaded stay readable after the block.
     """
     engine = engine or get_engine()
-    bind = _immediate(engine) if write and is_sqlite(engine) else engine
+    sqlite_writer = write and is_sqlite(engine)
+    bind = _immediate(engine) if sqlite_writer else engine
+    # SQLite has one writer at a time: writers of this process queue on a lock and start the moment the
+    # previous one commits, instead of polling SQLite's busy handler (which sleeps between tries); writers
+    # of other processes still meet at BEGIN IMMEDIATE
+    lock = _writer_lock(engine) if sqlite_writer else None
+    if lock is not None and not lock.acquire(timeout=_BUSY_SECONDS):
+        from .errors import Unavailable
+
+        raise Unavailable("数据库繁忙，请稍后重试")
     session = Session(bind=bind, expire_on_commit=False, autoflush=True)
     try:
         yield session
@@ -93,3 +115,5 @@ def unit_of_work(write: bool = True, engine: Engine | None = None) -> Iterator[S
         raise
     finally:
         session.close()
+        if lock is not None:
+            lock.release()

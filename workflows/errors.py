@@ -29,7 +29,8 @@ class Forbidden(AppError):
 
 
 class Unavailable(AppError):
-    """An optional part of the server (LibreOffice, the scheduler) is not there; try another way."""
+    """An optional part of the server (LibreOffice, the scheduler) is not there, or the database stayed busy;
+    try again or another way (503)."""
 
 
 class Conflict(AppError):
