@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, defer
 
 from .. import clock
@@ -18,7 +18,7 @@ from ..engine.facade import HandlerFailed, LoadedSpec
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..forms import validate_submission
 from ..models import AuditEvent, HumanTask, Incident, Person, ProcessDefinition, ProcessInstance, Unit
-from ..db import unit_of_work
+from ..db import is_sqlite, unit_of_work
 from . import addsign, projection, writes
 from .operations import Operations, make_invoker
 from .people import Actor, Who, actor_by_username, may_act, person_by_username, unit_names
@@ -138,9 +138,12 @@ def _start(rt: Runtime, key: str, username: Who, data: dict[str, Any] | None, an
 # the instance of a task, locked; its data snapshot and serialized state load only if used (a step rewrites
 # the first, and a warm workflow makes the second unnecessary)
 # (the instance's Party organisation comes along: the step may create a task for it)
-_LOCK_BY_TASK = (select(ProcessInstance, select(Unit.party_org_id).where(Unit.id == ProcessInstance.unit_id).scalar_subquery())
+# and the instance's open rows (one result row each, or one row with no task), all in one statement
+_LOCK_BY_TASK = (select(ProcessInstance, select(Unit.party_org_id).where(Unit.id == ProcessInstance.unit_id).scalar_subquery(), HumanTask)
+                 .outerjoin(HumanTask, and_(HumanTask.instance_id == ProcessInstance.id, HumanTask.state == "open"))
                  .options(defer(ProcessInstance.data), defer(ProcessInstance.state))
                  .where(ProcessInstance.id == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery())
+                 .order_by(HumanTask.id)
                  .with_for_update(of=ProcessInstance))
 
 
@@ -185,13 +188,16 @@ def _complete_task(rt: Runtime, task_id: int, username: Who, data: dict[str, Any
         raise InvalidInput("data 应为对象")
     with unit_of_work(engine=rt.db) as session:
         actor = actor_by_username(session, username)
-        found = session.execute(_LOCK_BY_TASK, {"task_id": task_id}).first()
-        if found is None:
+        found = session.execute(_LOCK_BY_TASK, {"task_id": task_id}).all()
+        if not found:
             raise NotFound(f"待办 {task_id} 不存在")
-        inst, party_org_id = found
-        instance_id = inst.id
-        # read under the lock: the instance's open rows, this task among them when it is still open
-        open_rows = projection.open_task_rows(session, instance_id)
+        inst, party_org_id = found[0][0], found[0][1]
+        # the instance's open rows, read under the lock (this task among them when it is still open). SQLite:
+        # the whole transaction holds the write lock, so the rows that came with the lock are current.
+        # PostgreSQL: a FOR UPDATE that waited rechecks only the locked row, so the rows are read again.
+        open_rows = [r[2] for r in found if r[2] is not None]
+        if not is_sqlite(rt.db):
+            open_rows = projection.open_task_rows(session, inst.id, refresh=True)
         row = next((r for r in open_rows if r.id == task_id), None)
         if row is None:
             raise Conflict("该待办已被办理或已撤销，请刷新后查看")

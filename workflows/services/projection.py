@@ -83,9 +83,13 @@ def _keep_warm(session: Session, rt: Runtime, inst: ProcessInstance, workflow: A
     on_commit(session, put)
 
 
-def open_task_rows(session: Session, instance_id: int) -> list[HumanTask]:
-    """Every open row of the instance, tasks and add-signs (one query)."""
-    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")).all())
+def open_task_rows(session: Session, instance_id: int, refresh: bool = False) -> list[HumanTask]:
+    """Every open row of the instance, tasks and add-signs (one query). ``refresh``: overwrite rows this
+    session already holds with what the database says now."""
+    query = select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open").order_by(HumanTask.id)
+    if refresh:
+        query = query.execution_options(populate_existing=True)
+    return list(session.scalars(query).all())
 
 
 def _plan_tasks(session: Session, rt: Runtime, inst: ProcessInstance, ready_tasks: list[UserTaskView], loaded: LoadedSpec, now: datetime,
