@@ -5,7 +5,7 @@ Messages meant for users are Chinese; diagram errors name the BPMN element id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class AppError(Exception):
