@@ -42,7 +42,7 @@ class Operations:
 
     @property
     def documents(self) -> Any:
-        """Forms of the measures rendered and stored with the instance: ``document_ops.DocumentOps``."""
+        """Forms of the measures recorded with the instance (rendered after the step commits): ``document_ops.DocumentOps``."""
         from .document_ops import DocumentOps
 
         return DocumentOps(self.session, self.runtime.settings.templates_dir)

@@ -126,7 +126,7 @@ class RegistryOps:
     # ------------------------------------------------------------------ documents
 
     def store_document(self, ctx: Any, kind: str, context: dict[str, Any], name: str) -> int:
-        """Render form ``kind`` (att1-att3) through ``ctx.ops.documents`` and link it to the instance (audited)."""
+        """Record form ``kind`` (att1-att3) through ``ctx.ops.documents`` for the instance, rendered after the step commits (audited)."""
         doc_id = self.ops.documents.store(ctx, kind, name, context)
         self.record(ctx, "document", {"document_id": doc_id, "kind": kind, "name": name})
         return doc_id
