@@ -27,6 +27,7 @@ from .document_files import encode_context
 
 _RECORD = insert(Document.__table__).returning(Document.__table__.c.id)
 _PARTY_ORG = select(Unit.party_org_id).where(Unit.id == bindparam("unit_id"))
+_SEAL_IMAGES = select(Seal.scope, Seal.image).where(Seal.scope.in_(bindparam("scopes", expanding=True)))
 
 
 class DocumentOps:
@@ -53,7 +54,7 @@ class DocumentOps:
         wanted = {scope for scope in scopes.values() if scope}
         if not wanted:
             return {}
-        images = dict(self.session.execute(select(Seal.scope, Seal.image).where(Seal.scope.in_(wanted))).all())
+        images = dict(self.session.execute(_SEAL_IMAGES, {"scopes": list(wanted)}).all())
         recorded: dict[str, str] = {}
         for slot, scope in scopes.items():
             image = images.get(scope) if scope else None

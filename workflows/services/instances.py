@@ -36,11 +36,14 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition:
     return definition
 
 
+_LATEST_VERSION = (select(ProcessDefinition.id, ProcessDefinition.version, ProcessDefinition.name)
+                   .where(ProcessDefinition.key == bindparam("key"), ProcessDefinition.active.is_(True))
+                   .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
 def _latest_version(session: Session, key: str) -> tuple[int, int, str]:
     """(id, version, name) of the newest active version of ``key``, without loading its diagram."""
-    found = session.execute(select(ProcessDefinition.id, ProcessDefinition.version, ProcessDefinition.name)
-                            .where(ProcessDefinition.key == key, ProcessDefinition.active.is_(True))
-                            .order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    found = session.connection().execute(_LATEST_VERSION, {"key": key}).first()
     if found is None:
         raise NotFound(f"流程 {key} 不存在或尚未部署")
     return found[0], found[1], found[2]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tasks.registry import HandlerContext, HandlerRegistry
@@ -22,6 +22,10 @@ from .people import holders, party_org_of, person_id_lookup
 from .runtime import Runtime
 
 ACTIVE_GROUP_STATUSES = ("applying", "filed", "dissolving")
+# statements of the handlers' hot lookups, built once
+_UNIT_GROUPS = select(WorkGroup.id, WorkGroup.name, WorkGroup.function, WorkGroup.status).where(
+    WorkGroup.unit_id == bindparam("unit_id"), WorkGroup.status.in_(ACTIVE_GROUP_STATUSES))
+_GROUP_OF_INSTANCE = select(WorkGroup).where(WorkGroup.instance_id == bindparam("instance_id"))
 
 
 class Operations:
@@ -50,8 +54,7 @@ class Operations:
     def find_similar_groups(self, unit_id: int, name: str, function: str) -> list[dict[str, Any]]:
         """Groups of the unit whose name or function is similar (art. 4: one group per piece of work)."""
         # plain rows, not ORM objects: a unit may hold hundreds of groups and every application reads them all
-        rows = self.session.execute(select(WorkGroup.id, WorkGroup.name, WorkGroup.function, WorkGroup.status).where(
-            WorkGroup.unit_id == unit_id, WorkGroup.status.in_(ACTIVE_GROUP_STATUSES))).all()
+        rows = self.session.execute(_UNIT_GROUPS, {"unit_id": unit_id}).all()
         # each scorer runs over all the unit's groups at once (rapidfuzz's C loop, not one Python call per group);
         # a group's similarity is its best score
         best: dict[int, float] = {}
@@ -72,7 +75,7 @@ class Operations:
     def file_group(self, ctx: HandlerContext, fields: dict[str, Any]) -> dict[str, Any]:
         """Create (or update) the WorkGroup of this instance as filed, with its Filing record."""
         now = ctx.now
-        group = self.session.scalar(select(WorkGroup).where(WorkGroup.instance_id == ctx.instance_id))
+        group = self.session.scalar(_GROUP_OF_INSTANCE, {"instance_id": ctx.instance_id})
         if group is None:
             group = WorkGroup(unit_id=ctx.unit_id, instance_id=ctx.instance_id, name=fields["name"], kind=fields["kind"])
             self.session.add(group)

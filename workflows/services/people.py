@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from ..errors import NotAuthenticated, NotFound
-from ..models import HumanTask, Person, RoleAssignment, Unit
+from ..models import HumanTask, PartyOrg, Person, RoleAssignment, Unit
 from ..roles import Candidates
 
 OVERSIGHT_ROLES = {"admin", "party_office", "discipline"}
@@ -66,21 +66,27 @@ def actor_by_username(session: Session, username: Who) -> Actor:
 
 def unit_names(session: Session, unit_id: int | None) -> tuple[str, str]:
     """(unit name, its Party organisation's name) in one query; empty strings when unknown."""
-    from ..models import PartyOrg
-
-    found = session.execute(select(Unit.name, PartyOrg.name).join(PartyOrg, PartyOrg.id == Unit.party_org_id)
-                            .where(Unit.id == unit_id)).first() if unit_id else None
+    found = session.execute(_UNIT_NAMES, {"unit_id": unit_id}).first() if unit_id else None
     return (found[0], found[1]) if found else ("", "")
 
 
 def person_id_lookup(session: Session):  # type: ignore[no-untyped-def]
     def lookup(username: str) -> int | None:
-        return session.scalar(select(Person.id).where(Person.username == username)) if username else None
+        return session.scalar(_PERSON_ID, {"username": username}) if username else None
     return lookup
 
 
 def party_org_of(session: Session, unit_id: int | None) -> int | None:
-    return session.scalar(select(Unit.party_org_id).where(Unit.id == unit_id)) if unit_id else None
+    return session.scalar(_PARTY_ORG, {"unit_id": unit_id}) if unit_id else None
+
+
+# statements of the lookups above, built once (building one costs more than running it)
+_UNIT_NAMES = (select(Unit.name, PartyOrg.name).join(PartyOrg, PartyOrg.id == Unit.party_org_id)
+               .where(Unit.id == bindparam("unit_id")))
+_PERSON_ID = select(Person.id).where(Person.username == bindparam("username"))
+_PARTY_ORG = select(Unit.party_org_id).where(Unit.id == bindparam("unit_id"))
+_HOLDERS = (select(RoleAssignment.person_id).join(Person, Person.id == RoleAssignment.person_id)
+            .where(RoleAssignment.role == bindparam("role"), RoleAssignment.scope == bindparam("scope"), Person.status != "left"))
 
 
 def may_act(session: Session, person: Person | Actor, task: HumanTask) -> bool:
@@ -102,8 +108,7 @@ def holders(session: Session, candidates: Candidates) -> list[int]:
     """Person ids a task's candidates resolve to (for notifications)."""
     if candidates.assignee_id is not None:
         return [candidates.assignee_id]
-    return list(session.scalars(select(RoleAssignment.person_id).join(Person, Person.id == RoleAssignment.person_id).where(
-        RoleAssignment.role == candidates.role, RoleAssignment.scope == candidates.scope, Person.status != "left")).all())
+    return list(session.scalars(_HOLDERS, {"role": candidates.role, "scope": candidates.scope}).all())
 
 
 def is_overseer(person: Person) -> bool:

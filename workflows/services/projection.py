@@ -86,10 +86,11 @@ def _keep_warm(session: Session, rt: Runtime, inst: ProcessInstance, workflow: A
 def open_task_rows(session: Session, instance_id: int, refresh: bool = False) -> list[HumanTask]:
     """Every open row of the instance, tasks and add-signs (one query). ``refresh``: overwrite rows this
     session already holds with what the database says now."""
-    query = select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open").order_by(HumanTask.id)
-    if refresh:
-        query = query.execution_options(populate_existing=True)
-    return list(session.scalars(query).all())
+    return list(session.scalars(_OPEN_ROWS_REFRESHED if refresh else _OPEN_ROWS, {"instance_id": instance_id}).all())
+
+
+_OPEN_ROWS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "open").order_by(HumanTask.id)
+_OPEN_ROWS_REFRESHED = _OPEN_ROWS.execution_options(populate_existing=True)
 
 
 def _plan_tasks(session: Session, rt: Runtime, inst: ProcessInstance, ready_tasks: list[UserTaskView], loaded: LoadedSpec, now: datetime,
