@@ -128,9 +128,8 @@ class Engine:
 
     def run(self, workflow: BpmnWorkflow) -> None:
         """Advance everything that can advance without a person: gateways, service tasks, due timers."""
-        workflow.refresh_waiting_tasks()
-        workflow.do_engine_steps()
-        workflow.refresh_waiting_tasks()
+        workflow.refresh_timers()  # timers now due become READY
+        workflow.do_engine_steps()  # runs what can run, and refreshes the timers again when done
 
     def ready_user_tasks(self, workflow: BpmnWorkflow) -> list[UserTaskView]:
         return [
