@@ -9,15 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from tasks.registry import HandlerContext, HandlerRegistry
 
 from .. import clock
 from ..engine.spiff import HandlerFailed
-from ..models import AuditEvent, Filing, HumanTask, Notification, ProcessInstance, WorkGroup
+from ..models import Filing, HumanTask, Notification, ProcessInstance, WorkGroup
 from ..roles import ROLES, resolve
+from . import writes
 from .people import holders, party_org_of, person_id_lookup
 from .runtime import Runtime
 
@@ -25,7 +26,10 @@ ACTIVE_GROUP_STATUSES = ("applying", "filed", "dissolving")
 # statements of the handlers' hot lookups, built once
 _UNIT_GROUPS = select(WorkGroup.id, WorkGroup.name, WorkGroup.function, WorkGroup.status).where(
     WorkGroup.unit_id == bindparam("unit_id"), WorkGroup.status.in_(ACTIVE_GROUP_STATUSES))
-_GROUP_OF_INSTANCE = select(WorkGroup).where(WorkGroup.instance_id == bindparam("instance_id"))
+_GROUP_OF_INSTANCE = select(WorkGroup.id).where(WorkGroup.instance_id == bindparam("instance_id"))
+_GROUP_COLUMNS = frozenset(WorkGroup.__table__.c.keys())
+_NEW_GROUP = insert(WorkGroup.__table__).returning(WorkGroup.__table__.c.id)
+_NEW_FILING = insert(Filing.__table__)
 
 
 class Operations:
@@ -75,18 +79,26 @@ class Operations:
     def file_group(self, ctx: HandlerContext, fields: dict[str, Any]) -> dict[str, Any]:
         """Create (or update) the WorkGroup of this instance as filed, with its Filing record."""
         now = ctx.now
-        group = self.session.scalar(_GROUP_OF_INSTANCE, {"instance_id": ctx.instance_id})
-        if group is None:
-            group = WorkGroup(unit_id=ctx.unit_id, instance_id=ctx.instance_id, name=fields["name"], kind=fields["kind"])
-            self.session.add(group)
-        for key, value in fields.items():
-            setattr(group, key, value)
-        group.status = "filed"
-        group.filed_at = now
-        self.session.flush()
-        self.session.add(Filing(group_id=group.id, kind=group.kind, filed_by_id=fields.get("owner_id"), filed_at=now, instance_id=ctx.instance_id))
-        self.record(ctx, "filed", {"group_id": group.id, "name": group.name})
-        return {"group_id": group.id, "filed_at": now.isoformat()}
+        conn = self.session.connection()
+        group_id = conn.execute(_GROUP_OF_INSTANCE, {"instance_id": ctx.instance_id}).scalar()
+        if group_id is None:  # the usual case: a new group, written with plain statements
+            values = {k: v for k, v in fields.items() if k in _GROUP_COLUMNS}
+            values.update(unit_id=ctx.unit_id, instance_id=ctx.instance_id, status="filed", filed_at=now)
+            group_id = conn.execute(_NEW_GROUP, values).scalar_one()
+            name, kind = values["name"], values["kind"]
+        else:
+            group = self.session.get(WorkGroup, group_id)
+            assert group is not None
+            for key, value in fields.items():
+                setattr(group, key, value)
+            group.status = "filed"
+            group.filed_at = now
+            self.session.flush()
+            name, kind = group.name, group.kind
+        conn.execute(_NEW_FILING, {"group_id": group_id, "kind": kind, "filed_by_id": fields.get("owner_id"), "filed_at": now,
+                                   "instance_id": ctx.instance_id})
+        self.record(ctx, "filed", {"group_id": group_id, "name": name})
+        return {"group_id": group_id, "filed_at": now.isoformat()}
 
     def notify(self, ctx: HandlerContext, kind: str, role: str | None, message: str, task_spec: str | None = None) -> int:
         """Notify holders of ``role`` (resolved for this instance), or the people on the open task ``task_spec``."""
@@ -115,7 +127,7 @@ class Operations:
         return len(targets)
 
     def record(self, ctx: HandlerContext, action: str, details: dict[str, Any]) -> None:
-        self.session.add(AuditEvent(instance_id=ctx.instance_id, at=ctx.now, action=action, task=ctx.element_id, details=details))
+        writes.audit(self.session, instance_id=ctx.instance_id, at=ctx.now, action=action, task=ctx.element_id, details=details)
 
 
 def make_invoker(session: Session, registry: HandlerRegistry, instance: ProcessInstance, ops: Operations):  # type: ignore[no-untyped-def]
