@@ -6,6 +6,7 @@ registered with ``writes=False`` only read and run without one.
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -73,8 +74,9 @@ class Operations:
             score(name, names, fuzz.partial_ratio)
         if function:
             score(function, [g.function or "" for g in rows], fuzz.token_set_ratio)
-        found = [{"id": rows[i].id, "name": rows[i].name, "status": rows[i].status, "similarity": round(v)} for i, v in best.items()]
-        return sorted(found, key=lambda d: -d["similarity"])[:5]
+        # the five most similar (ties: the order the query returned them, as a stable sort would keep)
+        top = heapq.nsmallest(5, best.items(), key=lambda item: (-round(item[1]), item[0]))
+        return [{"id": rows[i].id, "name": rows[i].name, "status": rows[i].status, "similarity": round(v)} for i, v in top]
 
     def file_group(self, ctx: HandlerContext, fields: dict[str, Any]) -> dict[str, Any]:
         """Create (or update) the WorkGroup of this instance as filed, with its Filing record."""
