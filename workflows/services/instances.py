@@ -121,11 +121,8 @@ def _start(rt: Runtime, key: str, username: Who, data: dict[str, Any] | None, an
         definition_id, version, name = _latest_version(session, key)
         loaded = rt.loaded_by_id(session, definition_id)
         now = clock.now()
-        inst = ProcessInstance(definition_id=definition_id, process_key=key, version=version, status="running",
-                               unit_id=actor.unit_id, started_by_id=actor.id, started_at=now, title=name,
-                               data={}, state=b"{}")
-        session.add(inst)
-        session.flush()
+        inst = writes.insert_instance(session, definition_id=definition_id, process_key=key, version=version, status="running",
+                                      unit_id=actor.unit_id, started_by_id=actor.id, started_at=now, title=name)
         audit(session, instance_id=inst.id, at=now, who_id=actor.id, who=actor.username, action="start",
               details={"version": version})
         unit_name, party_org_name = unit_names(session, actor.unit_id)

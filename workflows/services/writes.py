@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import bindparam, insert, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import Conflict
@@ -52,6 +52,20 @@ def update_task(session: Session, row: HumanTask, **values: Any) -> None:
     session.connection().execute(stmt, {**values, "b_id": row.id})
     for key, value in values.items():
         set_committed_value(row, key, value)
+
+
+_NEW_INSTANCE = insert(_INSTANCE).returning(_INSTANCE.c.id)
+
+
+def insert_instance(session: Session, **values: Any) -> ProcessInstance:
+    """Insert a new instance row (empty state and data, revision 1) and answer it as a persistent ORM object,
+    as if just loaded: no flush, no reload."""
+    row = {"ended_at": None, "error": None, "data": {}, "state": b"{}", "revision": 1, **values}
+    row["id"] = session.connection().execute(_NEW_INSTANCE, row).scalar_one()
+    inst = ProcessInstance(**row)
+    make_transient_to_detached(inst)
+    session.add(inst)
+    return inst
 
 
 def update_instance(session: Session, inst: ProcessInstance, **values: Any) -> None:
