@@ -20,10 +20,10 @@ from .. import clock
 from ..db import on_commit
 from ..engine.facade import LoadedSpec, UserTaskView
 from ..models import HumanTask, ProcessInstance, TimerDue
-from ..roles import needs_party_org, resolve
+from ..roles import Candidates, needs_party_org, resolve
 from . import addsign
 from . import wakeups, writes
-from .people import holders, party_org_of, person_id_lookup
+from .people import party_org_of, person_id_lookup
 from .runtime import Runtime
 
 
@@ -62,12 +62,13 @@ def save(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, lo
     for row in to_cancel:
         writes.update_task(session, row, state="cancelled", completed_at=now)
     addsign.cancel_orphans(session, inst.id, open_addsigns)
-    notices = []
-    for task, people in new_tasks:
-        task_id = writes.insert_task(session, task)
-        notices += [{"person_id": person_id, "instance_id": inst.id, "task_id": task_id, "kind": "task", "body": "",
-                     "title": f"新待办：{task['name']}（{inst.title or inst.process_key}）", "created_at": now} for person_id in people]
-    writes.notify(session, notices)
+    for task, candidates in new_tasks:
+        notice = {"instance_id": inst.id, "task_id": writes.insert_task(session, task), "kind": "task", "body": "",
+                  "title": f"新待办：{task['name']}（{inst.title or inst.process_key}）", "created_at": now}
+        if candidates.assignee_id is not None:
+            writes.notify(session, [{**notice, "person_id": candidates.assignee_id}])
+        else:  # every holder of the role in its scope, in the same statement
+            writes.notify_holders(session, candidates.role, candidates.scope, notice)
     _project_timer(session, inst.id, due)
     _keep_warm(session, rt, inst, workflow)
 
@@ -94,8 +95,8 @@ _OPEN_ROWS_REFRESHED = _OPEN_ROWS.execution_options(populate_existing=True)
 
 
 def _plan_tasks(session: Session, rt: Runtime, inst: ProcessInstance, ready_tasks: list[UserTaskView], loaded: LoadedSpec, now: datetime,
-                open_rows: list[HumanTask] | None, status: str, party_org_id: int | None) -> tuple[list[tuple[dict[str, Any], list[int]]], list[HumanTask], list[HumanTask]]:
-    """(new task rows' values with the people to notify, open task rows to cancel, open add-sign rows); writes nothing."""
+                open_rows: list[HumanTask] | None, status: str, party_org_id: int | None) -> tuple[list[tuple[dict[str, Any], Candidates]], list[HumanTask], list[HumanTask]]:
+    """(new task rows' values with who may act on them, open task rows to cancel, open add-sign rows); writes nothing."""
     ready = {t.guid: t for t in ready_tasks} if status in {"running", "error"} else {}
     rows = [r for r in (open_task_rows(session, inst.id) if open_rows is None else open_rows) if r.state == "open"]
     tasks = [r for r in rows if r.kind == "task"]
@@ -117,7 +118,7 @@ def _plan_tasks(session: Session, rt: Runtime, inst: ProcessInstance, ready_task
                    process_key=inst.process_key, lane=view.lane, candidate_role=candidates.role,
                    candidate_scope=candidates.scope, assignee_id=candidates.assignee_id, unit_id=inst.unit_id,
                    state="open", created_at=now, due_at=due)
-        new.append((row, holders(session, candidates)))
+        new.append((row, candidates))
     return new, to_cancel, [r for r in rows if r.kind == addsign.KIND]
 
 

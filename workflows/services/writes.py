@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, insert, inspect
+from sqlalchemy import bindparam, insert, inspect, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import Conflict
-from ..models import AuditEvent, HumanTask, Notification, ProcessInstance
+from ..models import AuditEvent, HumanTask, Notification, Person, ProcessInstance, RoleAssignment
 
 _AUDIT = insert(AuditEvent.__table__)
 _NOTIFY = insert(Notification.__table__)
@@ -36,6 +36,26 @@ def notify(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert notifications (one statement for all)."""
     if rows:
         session.connection().execute(_NOTIFY, rows)
+
+
+def _holders_insert() -> Any:
+    """INSERT INTO notification ... SELECT the holders of a role in a scope (people who have not left)."""
+    n = Notification.__table__.c
+    values = select(RoleAssignment.person_id, bindparam("instance_id", type_=n.instance_id.type), bindparam("task_id", type_=n.task_id.type),
+                    bindparam("kind", type_=n.kind.type), bindparam("title", type_=n.title.type), bindparam("body", type_=n.body.type),
+                    bindparam("created_at", type_=n.created_at.type)) \
+        .join(Person, Person.id == RoleAssignment.person_id) \
+        .where(RoleAssignment.role == bindparam("role"), RoleAssignment.scope == bindparam("scope"), Person.status != "left")
+    return insert(Notification.__table__).from_select(["person_id", "instance_id", "task_id", "kind", "title", "body", "created_at"], values)
+
+
+_NOTIFY_HOLDERS = _holders_insert()
+
+
+def notify_holders(session: Session, role: str, scope: str, values: dict[str, Any]) -> None:
+    """One notification ``values`` (instance_id, task_id, kind, title, body, created_at) for every holder of
+    ``role`` in ``scope``, in one statement (no read of the holders first)."""
+    session.connection().execute(_NOTIFY_HOLDERS, {**values, "role": role, "scope": scope})
 
 
 def insert_task(session: Session, values: dict[str, Any]) -> int:
