@@ -59,7 +59,7 @@ class Operations:
     def find_similar_groups(self, unit_id: int, name: str, function: str) -> list[dict[str, Any]]:
         """Groups of the unit whose name or function is similar (art. 4: one group per piece of work)."""
         # plain rows, not ORM objects: a unit may hold hundreds of groups and every application reads them all
-        rows = self.session.execute(_UNIT_GROUPS, {"unit_id": unit_id}).all()
+        rows = self.session.connection().execute(_UNIT_GROUPS, {"unit_id": unit_id}).all()
         # each scorer runs over all the unit's groups at once (rapidfuzz's C loop, not one Python call per group);
         # a group's similarity is its best score
         best: dict[int, float] = {}
