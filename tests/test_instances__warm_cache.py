@@ -52,3 +52,11 @@ def test_a_step_taken_by_another_process_is_seen(sqlite_rt, tmp_path):
         assert [d for d in inst["data"]["decisions"]] == ["unit_head_review", "party_org_review"]
     finally:
         other.db.dispose()
+
+
+def test_a_finished_instance_is_not_kept(sqlite_rt):
+    iid = apply(sqlite_rt)
+    act(sqlite_rt, "head_cs", "unit_head_review", APPROVE)
+    assert iid in sqlite_rt.workflows  # waiting for the Party committee: kept warm
+    act(sqlite_rt, "party_cs", "party_org_review", APPROVE)
+    assert iid not in sqlite_rt.workflows  # completed: nothing more to run

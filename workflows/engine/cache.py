@@ -47,3 +47,6 @@ class WorkflowCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def __contains__(self, instance_id: object) -> bool:
+        return instance_id in self._entries

@@ -74,8 +74,11 @@ def save(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, lo
 
 
 def _keep_warm(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any) -> None:
-    """Once this transaction commits, the next step of ``inst`` may reuse ``workflow`` (:mod:`..engine.cache`)."""
+    """Once this transaction commits, the next step of ``inst`` may reuse ``workflow`` (:mod:`..engine.cache`).
+    A finished instance takes no further steps, so it is not kept."""
     revision, instance_id, cache = inst.revision, inst.id, rt.workflows
+    if inst.status not in {"running", "error"}:
+        return
 
     def put() -> None:
         if inst.revision == revision:  # nothing changed the row after this save
