@@ -55,7 +55,41 @@ def sqlite_database() -> AbstractContextManager[str]:
 
 def run_sqlite(sizes: Sizes) -> list[Figure]:
     throughput, cpu = measure(sizes, sqlite_database)
-    return [Figure("engine_sqlite", throughput, "inst/s"), Figure("engine_cpu_per_instance", cpu, "ms")]
+    spiff = spiff_cpu(sizes)
+    return [Figure("engine_sqlite", throughput, "inst/s"), Figure("engine_cpu_per_instance", cpu, "ms"),
+            Figure("engine_spiff_cpu_per_instance", spiff, "ms",
+                   "the scenario through the engine facade alone: no database, handlers answer at once (the floor)"),
+            Figure("engine_product_cpu_per_instance", cpu - spiff, "ms",
+                   "engine_cpu_per_instance minus engine_spiff_cpu_per_instance: what the product adds")]
+
+
+def spiff_cpu(sizes: Sizes) -> float:
+    """CPU ms per instance of the scenario run by :class:`..engine.facade.Engine` alone (warm workflow, one
+    dump per boundary as the product saves, handlers answering nothing): SpiffWorkflow's share of the product
+    path, so ``engine_cpu_per_instance`` minus this is what the product's own code costs."""
+    from ..engine.facade import Engine, parse_spec
+    from .common import bpmn_file, bench_settings
+
+    with scratch_dir("spiff") as d:
+        loaded = parse_spec("bench", bpmn_file(bench_settings(sqlite_url(d), d)).read_bytes())
+    engine = Engine()
+
+    def one_workflow(i: int) -> None:
+        workflow = engine.new_workflow(loaded, {"applicant_username": APPLICANT}, lambda task, topic, params: {})
+        engine.run(workflow)
+        engine.snapshot(workflow, loaded)
+        engine.dump(workflow)
+        for data in (application(i), APPROVE, APPROVE):
+            engine.complete_user_task(workflow, engine.snapshot(workflow, loaded).ready[0].guid, data)
+            engine.snapshot(workflow, loaded)
+            engine.dump(workflow)
+
+    cpu = []
+    for _ in range(sizes.repeats):
+        for i in range(3):
+            one_workflow(-1 - i)
+        cpu.append(timed(sizes.instances, lambda: [one_workflow(i) for i in range(sizes.instances)])[1])
+    return median(cpu)
 
 
 def run_postgres(sizes: Sizes, server_url: str) -> list[Figure]:
