@@ -132,11 +132,7 @@ class Engine:
         workflow.do_engine_steps()  # runs what can run, and refreshes the timers again when done
 
     def ready_user_tasks(self, workflow: BpmnWorkflow) -> list[UserTaskView]:
-        return [
-            UserTaskView(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name or t.task_spec.bpmn_id,
-                         getattr(t.task_spec, "lane", None) or "", t.data)
-            for t in workflow.get_tasks(state=TaskState.READY, manual=True)
-        ]
+        return [_user_task_view(t) for t in workflow.get_tasks(state=TaskState.READY, manual=True)]
 
     def complete_user_task(self, workflow: BpmnWorkflow, guid: str, data: dict[str, Any]) -> None:
         task = workflow.get_task_from_id(UUID(guid))
@@ -156,17 +152,15 @@ class Engine:
     def snapshot(self, workflow: BpmnWorkflow, loaded: LoadedSpec) -> Snapshot:
         """:meth:`ready_user_tasks`, :meth:`waiting_timers`, :meth:`error_tasks`, :meth:`data` and
         :meth:`outcome` at once: one walk over the task tree instead of one each."""
-        ready: list[UserTaskView] = []
-        ready_data: list[dict[str, Any]] = []
+        ready: list[Any] = []
         timers: list[datetime] = []
         errors: list[str] = []
-        rejected = False
+        ends: list[Any] = []
         for t in workflow.get_tasks(state=_SNAPSHOT_STATES):
             state, spec = t.state, t.task_spec
             if state == TaskState.READY:
                 if spec.manual:
-                    ready.append(UserTaskView(str(t.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, getattr(spec, "lane", None) or "", t.data))
-                    ready_data.append(t.data)
+                    ready.append(t)
             elif state == TaskState.WAITING:
                 due = _timer_due(t)
                 if due is not None:
@@ -174,15 +168,9 @@ class Engine:
             elif state == TaskState.ERROR:
                 errors.append(spec.bpmn_id)
             elif isinstance(spec, EndEvent):
-                element = loaded.element(spec.bpmn_id)
-                rejected = rejected or (element is not None and element.properties.get("outcome") == "rejected")
-        merged = dict(workflow.data)
-        if workflow.last_task is not None:
-            merged.update(workflow.last_task.data)
-        for data in ready_data:
-            merged.update(data)
-        outcome = ("rejected" if rejected else "completed") if workflow.completed else None
-        return Snapshot(ready, timers, errors, merged, outcome)
+                ends.append(t)
+        return Snapshot([_user_task_view(t) for t in ready], timers, errors, _merged_data(workflow, ready),
+                        _outcome(workflow, loaded, ends))
 
     def waiting_timers(self, workflow: BpmnWorkflow) -> list[datetime]:
         """Due times of every armed timer (cycles: the next occurrence)."""
@@ -191,24 +179,13 @@ class Engine:
     def data(self, workflow: BpmnWorkflow) -> dict[str, Any]:
         """The instance's current data: the workflow's, overlaid with the most recent task's, then with what
         READY user tasks hold (drafts and prefills)."""
-        merged = dict(workflow.data)
-        last = workflow.last_task
-        if last is not None:
-            merged.update(last.data)
-        for task in workflow.get_tasks(state=TaskState.READY, manual=True):
-            merged.update(task.data)
-        return merged
+        return _merged_data(workflow, workflow.get_tasks(state=TaskState.READY, manual=True))
 
     def outcome(self, workflow: BpmnWorkflow, loaded: LoadedSpec) -> str | None:
         """None while running; else the ``outcome`` property of the end event reached (default completed)."""
         if not workflow.completed:
             return None
-        outcome = "completed"
-        for task in workflow.get_tasks(state=TaskState.COMPLETED, spec_class=EndEvent):
-            element = loaded.element(task.task_spec.bpmn_id)
-            if element is not None and element.properties.get("outcome") == "rejected":
-                outcome = "rejected"
-        return outcome
+        return _outcome(workflow, loaded, workflow.get_tasks(state=TaskState.COMPLETED, spec_class=EndEvent))
 
     def error_tasks(self, workflow: BpmnWorkflow) -> list[str]:
         return [t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.ERROR)]
@@ -237,3 +214,29 @@ def _timer_due(task: Any) -> datetime | None:
     if isinstance(value, dict):
         value = value.get("next")
     return TimerEventDefinition.get_datetime(value) if isinstance(value, str) else None
+
+
+def _user_task_view(task: Any) -> UserTaskView:
+    spec = task.task_spec
+    return UserTaskView(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, getattr(spec, "lane", None) or "", task.data)
+
+
+def _merged_data(workflow: BpmnWorkflow, ready_user_tasks: list[Any]) -> dict[str, Any]:
+    """The workflow's data, overlaid with the most recent task's, then with the READY user tasks' (in order)."""
+    merged = dict(workflow.data)
+    if workflow.last_task is not None:
+        merged.update(workflow.last_task.data)
+    for task in ready_user_tasks:
+        merged.update(task.data)
+    return merged
+
+
+def _outcome(workflow: BpmnWorkflow, loaded: LoadedSpec, completed_ends: list[Any]) -> str | None:
+    """None while running; "rejected" when a completed end event says ``outcome=rejected``; else "completed"."""
+    if not workflow.completed:
+        return None
+    for task in completed_ends:
+        element = loaded.element(task.task_spec.bpmn_id)
+        if element is not None and element.properties.get("outcome") == "rejected":
+            return "rejected"
+    return "completed"
