@@ -1,5 +1,5 @@
 """The start and complete routes answer with the whole instance view, built without a second visibility check
-(queries.acted_instance): the answer equals what GET /api/instances/{id} shows the same person. Tokens are
+(queries.acted_view): the answer equals what GET /api/instances/{id} shows the same person. Tokens are
 checked against the account on every request: a token of someone who has left is refused at once."""
 
 from __future__ import annotations

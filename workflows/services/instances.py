@@ -54,9 +54,6 @@ def invoker_for(session: Session, rt: Runtime, inst: ProcessInstance):  # type: 
     return make_invoker(session, handler_registry(), inst, Operations(session, inst, rt))
 
 
-audit = writes.audit
-
-
 def record_failure(session: Session, inst: ProcessInstance, exc: HandlerFailed) -> str:
     """Record a failed handler as an incident and an audit event of ``inst``; returns the message for the instance."""
     message = f"{exc.element_id}（{exc.topic}）：{type(exc.error).__name__}: {exc.error}"
@@ -123,8 +120,8 @@ def _start(rt: Runtime, key: str, username: Who, data: dict[str, Any] | None, an
         now = clock.now()
         inst = writes.insert_instance(session, definition_id=definition_id, process_key=key, version=version, status="running",
                                       unit_id=actor.unit_id, started_by_id=actor.id, started_at=now, title=name)
-        audit(session, instance_id=inst.id, at=now, who_id=actor.id, who=actor.username, action="start",
-              details={"version": version})
+        writes.audit(session, instance_id=inst.id, at=now, who_id=actor.id, who=actor.username, action="start",
+                     details={"version": version})
         unit_name, party_org_name = unit_names(session, actor.unit_id)
         initial = {"applicant_username": actor.username, "applicant_name": actor.name, "unit_name": unit_name,
                    "party_org_name": party_org_name}
@@ -199,9 +196,7 @@ def _complete_task(rt: Runtime, task_id: int, username: Who, data: dict[str, Any
         if not is_sqlite(rt.db):
             open_rows = projection.open_task_rows(session, inst.id, refresh=True)
         row = next((r for r in open_rows if r.id == task_id), None)
-        if row is None:
-            raise Conflict("该待办已被办理或已撤销，请刷新后查看")
-        if row.state != "open":
+        if row is None:  # no longer among the open rows
             raise Conflict("该待办已被办理或已撤销，请刷新后查看")
         if not may_act(session, actor, row):
             raise Forbidden("您不是该待办的办理人，无权办理")
@@ -232,8 +227,8 @@ def _complete(session: Session, rt: Runtime, inst: ProcessInstance, workflow: An
         cleaned = {**cleaned, "decisions": decisions}
     writes.update_task(session, row, state="completed", completed_at=now, completed_by_id=actor.id,
                        assignee_id=row.assignee_id or actor.id, decision=decision, opinion=opinion)
-    audit(session, instance_id=inst.id, at=now, who_id=actor.id, who=actor.username, action="complete",
-          task=row.name, decision=decision, opinion=opinion, details={"spec_id": row.spec_id})
+    writes.audit(session, instance_id=inst.id, at=now, who_id=actor.id, who=actor.username, action="complete",
+                 task=row.name, decision=decision, opinion=opinion, details={"spec_id": row.spec_id})
     try:
         rt.engine.complete_user_task(workflow, row.task_guid, cleaned)
     except LookupError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, exists, select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload
 
 from ..errors import NotAuthenticated, NotFound
 from ..models import HumanTask, PartyOrg, Person, RoleAssignment, Unit
@@ -14,13 +14,11 @@ from ..roles import Candidates
 OVERSIGHT_ROLES = {"admin", "party_office", "discipline"}
 
 
-def person_by_username(session: Session, username: str, *, with_roles: bool = True) -> Person:
-    """The person named ``username`` (NotFound otherwise). ``with_roles`` loads the role assignments in the same
-    query (needed when they are read after the session closes); without it they load on first use inside the
-    session (the step use cases, which rarely look at them)."""
-    query = select(Person).where(Person.username == username)
-    query = query.options(joinedload(Person.roles) if with_roles else lazyload(Person.roles))
-    person = session.scalars(query).unique().one_or_none()
+def person_by_username(session: Session, username: str) -> Person:
+    # roles in the same query (a join) rather than the relationship's default second SELECT: every use case
+    # and request starts here
+    person = session.scalars(select(Person).where(Person.username == username)
+                             .options(joinedload(Person.roles))).unique().one_or_none()
     if person is None:
         raise NotFound(f"用户 {username} 不存在")
     return person

@@ -164,17 +164,11 @@ _HISTORY = (select(AuditEvent.at, AuditEvent.who, AuditEvent.action, AuditEvent.
                    AuditEvent.details).where(AuditEvent.instance_id == bindparam("instance_id")).order_by(AuditEvent.at, AuditEvent.id))
 
 
-def acted_instance(rt: Runtime, instance_id: int) -> dict[str, Any]:
+def acted_view(session: Session, instance_id: int) -> dict[str, Any]:
     """The instance view (as :func:`get_instance`) for the person who has just started it or completed one of its
     steps, without the visibility check: acting made them involved (they started it, or the step's audit event
-    names them). The answer of the start and complete routes."""
-    with unit_of_work(write=False, engine=rt.db) as session:
-        return acted_view(session, instance_id)
-
-
-def acted_view(session: Session, instance_id: int) -> dict[str, Any]:
-    """:func:`acted_instance` inside the caller's transaction (the use case that acted can answer before it
-    commits: no second transaction)."""
+    names them). The answer of the start and complete routes, built inside the use case's own transaction
+    (``instances.start_answered`` / ``complete_answered``): no second transaction."""
     inst = session.connection().execute(_INSTANCE, {"instance_id": instance_id}).one_or_none()
     if inst is None:
         raise NotFound(f"流程实例 {instance_id} 不存在")
