@@ -18,15 +18,15 @@ from sqlalchemy.orm import Session
 from tasks.registry import HandlerContext
 
 from .. import documents
-from ..models import Document, Seal, Unit
+from ..models import Document, Seal
 from ..models.process import DocumentSeal
 from ..roles import STUDENT_BODIES
 from . import seals
+from .people import party_org_of
 from .document_files import encode_context
 
 
 _RECORD = insert(Document.__table__).returning(Document.__table__.c.id)
-_PARTY_ORG = select(Unit.party_org_id).where(Unit.id == bindparam("unit_id"))
 _SEAL_IMAGES = select(Seal.scope, Seal.image).where(Seal.scope.in_(bindparam("scopes", expanding=True)))
 
 
@@ -77,5 +77,5 @@ class DocumentOps:
         if kind == "att1" and ctx.data.get("is_student"):
             body = ctx.data.get("student_body")  # the same default as roles.resolve
             return seals.role_unit_scope(self.session, body if body in STUDENT_BODIES else "xuegong")
-        party_org_id = self.session.connection().execute(_PARTY_ORG, {"unit_id": ctx.unit_id}).scalar() if ctx.unit_id is not None else None
+        party_org_id = party_org_of(self.session, ctx.unit_id)
         return f"org:{party_org_id}" if party_org_id is not None else None

@@ -83,7 +83,8 @@ _UNIT_NAMES = (select(Unit.name, PartyOrg.name).join(PartyOrg, PartyOrg.id == Un
                .where(Unit.id == bindparam("unit_id")))
 _PERSON_ID = select(Person.id).where(Person.username == bindparam("username"))
 _PARTY_ORG = select(Unit.party_org_id).where(Unit.id == bindparam("unit_id"))
-_HOLDERS = (select(RoleAssignment.person_id).join(Person, Person.id == RoleAssignment.person_id)
+# who holds a role in a scope and has not left (also the source of writes.notify_holders' INSERT ... SELECT)
+HOLDERS = (select(RoleAssignment.person_id).join(Person, Person.id == RoleAssignment.person_id)
             .where(RoleAssignment.role == bindparam("role"), RoleAssignment.scope == bindparam("scope"), Person.status != "left"))
 
 
@@ -106,7 +107,7 @@ def holders(session: Session, candidates: Candidates) -> list[int]:
     """Person ids a task's candidates resolve to (for notifications)."""
     if candidates.assignee_id is not None:
         return [candidates.assignee_id]
-    return list(session.scalars(_HOLDERS, {"role": candidates.role, "scope": candidates.scope}).all())
+    return list(session.scalars(HOLDERS, {"role": candidates.role, "scope": candidates.scope}).all())
 
 
 def is_overseer(person: Person) -> bool:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, insert, inspect, select
+from sqlalchemy import bindparam, insert, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import Conflict
-from ..models import AuditEvent, HumanTask, Notification, Person, ProcessInstance, RoleAssignment
+from ..models import AuditEvent, HumanTask, Notification, ProcessInstance
+from .people import HOLDERS
 
 _AUDIT = insert(AuditEvent.__table__)
 _NOTIFY = insert(Notification.__table__)
@@ -39,14 +40,12 @@ def notify(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def _holders_insert() -> Any:
-    """INSERT INTO notification ... SELECT the holders of a role in a scope (people who have not left)."""
+    """INSERT INTO notification ... SELECT :data:`.people.HOLDERS` (the holders of a role in a scope who have
+    not left), with the notification's other columns bound."""
     n = Notification.__table__.c
-    values = select(RoleAssignment.person_id, bindparam("instance_id", type_=n.instance_id.type), bindparam("task_id", type_=n.task_id.type),
-                    bindparam("kind", type_=n.kind.type), bindparam("title", type_=n.title.type), bindparam("body", type_=n.body.type),
-                    bindparam("created_at", type_=n.created_at.type)) \
-        .join(Person, Person.id == RoleAssignment.person_id) \
-        .where(RoleAssignment.role == bindparam("role"), RoleAssignment.scope == bindparam("scope"), Person.status != "left")
-    return insert(Notification.__table__).from_select(["person_id", "instance_id", "task_id", "kind", "title", "body", "created_at"], values)
+    columns = ("instance_id", "task_id", "kind", "title", "body", "created_at")
+    values = HOLDERS.add_columns(*(bindparam(c, type_=n[c].type) for c in columns))
+    return insert(Notification.__table__).from_select(["person_id", *columns], values)
 
 
 _NOTIFY_HOLDERS = _holders_insert()
