@@ -68,20 +68,14 @@ def on_commit(session: Session, action: Callable[[], None]) -> None:
     session.info.setdefault("on_commit", []).append(action)
 
 
-def _immediate(engine: Engine) -> Engine:
-    """``engine`` whose transactions start with ``BEGIN IMMEDIATE`` (made once per engine)."""
-    found = engine.__dict__.get("_groupgov_immediate")
+def _sqlite_writer(engine: Engine) -> tuple[Engine, threading.RLock]:
+    """For a SQLite ``engine``, made once per engine: the engine whose transactions start with ``BEGIN
+    IMMEDIATE``, and the lock this process's writers queue on (re-entrant, as SQLite itself would refuse a
+    nested writer anyway)."""
+    found = engine.__dict__.get("_groupgov_sqlite_writer")
     if found is None:
-        found = engine.__dict__["_groupgov_immediate"] = engine.execution_options(sqlite_begin="IMMEDIATE")
-    return found
-
-
-def _writer_lock(engine: Engine) -> threading.RLock:
-    """The lock this process's writers to ``engine`` (SQLite) queue on; re-entrant, as SQLite itself would
-    refuse a nested writer anyway."""
-    found = engine.__dict__.get("_groupgov_writer_lock")
-    if found is None:
-        found = engine.__dict__.setdefault("_groupgov_writer_lock", threading.RLock())
+        found = engine.__dict__.setdefault("_groupgov_sqlite_writer",
+                                           (engine.execution_options(sqlite_begin="IMMEDIATE"), threading.RLock()))
     return found
 
 
@@ -92,12 +86,10 @@ def unit_of_work(write: bool = True, engine: Engine | None = None) -> Iterator[S
     ``write=False`` is for queries; it never commits, and objects it loaded stay readable after the block.
     """
     engine = engine or get_engine()
-    sqlite_writer = write and is_sqlite(engine)
-    bind = _immediate(engine) if sqlite_writer else engine
     # SQLite has one writer at a time: writers of this process queue on a lock and start the moment the
     # previous one commits, instead of polling SQLite's busy handler (which sleeps between tries); writers
     # of other processes still meet at BEGIN IMMEDIATE
-    lock = _writer_lock(engine) if sqlite_writer else None
+    bind, lock = _sqlite_writer(engine) if write and is_sqlite(engine) else (engine, None)
     if lock is not None and not lock.acquire(timeout=_BUSY_SECONDS):
         from .errors import Unavailable
 
