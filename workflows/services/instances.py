@@ -133,15 +133,17 @@ def _start(rt: Runtime, key: str, username: Who, data: dict[str, Any] | None, an
 
 
 # the instance of a task, locked; its data snapshot and serialized state load only if used (a step rewrites
-# the first, and a warm workflow makes the second unnecessary)
-# (the instance's Party organisation comes along: the step may create a task for it)
-# and the instance's open rows (one result row each, or one row with no task), all in one statement
-_LOCK_BY_TASK = (select(ProcessInstance, select(Unit.party_org_id).where(Unit.id == ProcessInstance.unit_id).scalar_subquery(), HumanTask)
-                 .outerjoin(HumanTask, and_(HumanTask.instance_id == ProcessInstance.id, HumanTask.state == "open"))
+# the first, and a warm workflow makes the second unnecessary); the instance's Party organisation comes along
+# (the step may create a task for it)
+_LOCK_OF_TASK = (select(ProcessInstance, select(Unit.party_org_id).where(Unit.id == ProcessInstance.unit_id).scalar_subquery())
                  .options(defer(ProcessInstance.data), defer(ProcessInstance.state))
                  .where(ProcessInstance.id == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery())
-                 .order_by(HumanTask.id)
                  .with_for_update(of=ProcessInstance))
+# SQLite: the same, with the instance's open rows in the same statement (one result row each, or one row with
+# no task); the whole transaction holds the write lock, so the rows that come with the lock are current
+_LOCK_OF_TASK_WITH_ROWS = (_LOCK_OF_TASK.add_columns(HumanTask)
+                           .outerjoin(HumanTask, and_(HumanTask.instance_id == ProcessInstance.id, HumanTask.state == "open"))
+                           .order_by(HumanTask.id))
 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
@@ -185,15 +187,15 @@ def _complete_task(rt: Runtime, task_id: int, username: Who, data: dict[str, Any
         raise InvalidInput("data 应为对象")
     with unit_of_work(engine=rt.db) as session:
         actor = actor_by_username(session, username)
-        found = session.execute(_LOCK_BY_TASK, {"task_id": task_id}).all()
+        # the instance's open rows, read under the lock (this task among them when it is still open)
+        sqlite = is_sqlite(rt.db)
+        found = session.execute(_LOCK_OF_TASK_WITH_ROWS if sqlite else _LOCK_OF_TASK, {"task_id": task_id}).all()
         if not found:
             raise NotFound(f"待办 {task_id} 不存在")
         inst, party_org_id = found[0][0], found[0][1]
-        # the instance's open rows, read under the lock (this task among them when it is still open). SQLite:
-        # the whole transaction holds the write lock, so the rows that came with the lock are current.
-        # PostgreSQL: a FOR UPDATE that waited rechecks only the locked row, so the rows are read again.
-        open_rows = [r[2] for r in found if r[2] is not None]
-        if not is_sqlite(rt.db):
+        if sqlite:
+            open_rows = [r[2] for r in found if r[2] is not None]
+        else:  # PostgreSQL: a FOR UPDATE that waited rechecks only the locked row, so the rows are read after it
             open_rows = projection.open_task_rows(session, inst.id, refresh=True)
         row = next((r for r in open_rows if r.id == task_id), None)
         if row is None:  # no longer among the open rows
