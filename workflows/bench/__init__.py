@@ -81,8 +81,9 @@ def _raw(b: Bench) -> list[Figure]:
 
 def _engine(b: Bench) -> list[Figure]:
     from . import engine
+    from .common import bpmn_file
 
-    figures = engine.run_sqlite(b.sizes)
+    figures = engine.run_sqlite(b.sizes, bpmn_file(b.settings))
     raw_limit, raw_cpu = b.figures.get("raw_limit_sqlite"), b.figures.get("raw_cpu_per_instance")
     if raw_limit is not None and raw_cpu is not None:
         figures.append(Figure("engine_ratio_to_raw", figures[0].value / raw_limit.value, "", "engine_sqlite / raw_limit_sqlite"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 from .common import (APPLICANT, APPROVE, PARTY_ORG, PROCESS_KEY, UNIT_HEAD, Figure, Sizes, application, close_reader, median,
@@ -53,9 +54,9 @@ def sqlite_database() -> AbstractContextManager[str]:
     return db()
 
 
-def run_sqlite(sizes: Sizes) -> list[Figure]:
+def run_sqlite(sizes: Sizes, bpmn_file: Path) -> list[Figure]:
     throughput, cpu = measure(sizes, sqlite_database)
-    spiff = spiff_cpu(sizes)
+    spiff = spiff_cpu(sizes, bpmn_file)
     return [Figure("engine_sqlite", throughput, "inst/s"), Figure("engine_cpu_per_instance", cpu, "ms"),
             Figure("engine_spiff_cpu_per_instance", spiff, "ms",
                    "the scenario through the engine facade alone: no database, handlers answer at once (the floor)"),
@@ -63,15 +64,13 @@ def run_sqlite(sizes: Sizes) -> list[Figure]:
                    "engine_cpu_per_instance minus engine_spiff_cpu_per_instance: what the product adds")]
 
 
-def spiff_cpu(sizes: Sizes) -> float:
+def spiff_cpu(sizes: Sizes, bpmn_file: Path) -> float:
     """CPU ms per instance of the scenario run by :class:`..engine.facade.Engine` alone (warm workflow, one
     dump per boundary as the product saves, handlers answering nothing): SpiffWorkflow's share of the product
     path, so ``engine_cpu_per_instance`` minus this is what the product's own code costs."""
     from ..engine.facade import Engine, parse_spec
-    from .common import bpmn_file, bench_settings
 
-    with scratch_dir("spiff") as d:
-        loaded = parse_spec("bench", bpmn_file(bench_settings(sqlite_url(d), d)).read_bytes())
+    loaded = parse_spec("bench", bpmn_file.read_bytes())
     engine = Engine()
 
     def one_workflow(i: int) -> None:
