@@ -1,4 +1,4 @@
-/* Dashboard diagrams (bpmn-js NavigatedViewer from node_modules): #admin-diagram[data-src][data-mode].
+/* Dashboard diagrams (through bpmn-view.js): #admin-diagram[data-src][data-mode].
    mode "instance": GET data-src -> {xml, completed, current, incidents, status}; completed steps green, current
    orange with a token badge, failed steps red.  mode "counts": GET data-src -> {xml, counts: {element: {open,
    overdue, error}}}; each step gets badges with its open tasks, how many of them are overdue, failed instances. */
@@ -6,53 +6,38 @@
   "use strict";
   var box = document.getElementById("admin-diagram");
   if (!box) { return; }
-  if (!window.BpmnJS) { box.textContent = "流程图组件未安装（npm ci）。"; return; }
-
   function badge(cls, text, title) {
     return '<span class="gg-count ' + cls + '" title="' + title + '">' + text + "</span>";
   }
 
-  fetch(box.getAttribute("data-src"), { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
-    .then(function (d) {
-      box.textContent = "";
-      var holder = document.createElement("div");
-      box.appendChild(holder);
-      var viewer = new window.BpmnJS({ container: holder });
-      return viewer.importXML(d.xml).then(function () {
-        var canvas = viewer.get("canvas"), registry = viewer.get("elementRegistry"), overlays = viewer.get("overlays");
-        canvas.zoom("fit-viewport");
-        var has = function (id) { return !!registry.get(id); };
-        if (box.getAttribute("data-mode") === "instance") {
-          var failed = new Set((d.incidents || []).filter(function (i) { return !i.resolved; }).map(function (i) { return i.element; }));
-          var done = new Set(d.completed);
-          d.completed.filter(has).forEach(function (id) { canvas.addMarker(id, "gg-done"); });
-          d.current.filter(has).forEach(function (id) {
-            if (failed.has(id) && d.status === "error") {
-              canvas.addMarker(id, "gg-failed");
-              overlays.add(id, "gg-token", { position: { top: -12, right: 12 }, html: badge("failed", "!", "故障") });
-            } else {
-              canvas.addMarker(id, "gg-current");
-              overlays.add(id, "gg-token", { position: { top: -12, right: 12 }, html: badge("token", "●", "当前所在") });
-            }
-          });
-          registry.filter(function (e) { return e.waypoints && e.source && e.target; }).forEach(function (c) {
-            if (done.has(c.source.id) && (done.has(c.target.id) || d.current.indexOf(c.target.id) >= 0)) { canvas.addMarker(c.id, "gg-done"); }
-          });
+  window.ggDiagram.show(box, "流程图组件未安装（npm ci）。", "流程图加载失败（{error}）。", function (viewer, d) {
+    var canvas = viewer.get("canvas"), registry = viewer.get("elementRegistry"), overlays = viewer.get("overlays");
+    canvas.zoom("fit-viewport");
+    var has = function (id) { return !!registry.get(id); };
+    if (box.getAttribute("data-mode") === "instance") {
+      var failed = new Set((d.incidents || []).filter(function (i) { return !i.resolved; }).map(function (i) { return i.element; }));
+      d.completed.filter(has).forEach(function (id) { canvas.addMarker(id, "gg-done"); });
+      d.current.filter(has).forEach(function (id) {
+        if (failed.has(id) && d.status === "error") {
+          canvas.addMarker(id, "gg-failed");
+          overlays.add(id, "gg-token", { position: { top: -12, right: 12 }, html: badge("failed", "!", "故障") });
         } else {
-          Object.keys(d.counts).filter(has).forEach(function (id) {
-            var n = d.counts[id], html = "";
-            if (n.open) { html += badge("open", n.open, "待办 " + n.open); }
-            if (n.overdue) { html += badge("late", n.overdue, "其中逾期 " + n.overdue); }
-            if (n.error) { html += badge("failed", n.error, "故障实例 " + n.error); canvas.addMarker(id, "gg-failed"); }
-            if (html) {
-              overlays.add(id, "gg-count", { position: { top: -14, right: 14 }, html: '<span class="gg-counts" data-element="' + id + '">' + html + "</span>" });
-              if (n.open) { canvas.addMarker(id, "gg-current"); }
-            }
-          });
+          canvas.addMarker(id, "gg-current");
+          overlays.add(id, "gg-token", { position: { top: -12, right: 12 }, html: badge("token", "●", "当前所在") });
         }
-        box.setAttribute("data-ready", "1");
       });
-    })
-    .catch(function (e) { box.textContent = "流程图加载失败（" + e.message + "）。"; });
+      window.ggDiagram.markPath(canvas, registry, d.completed, d.current);
+    } else {
+      Object.keys(d.counts).filter(has).forEach(function (id) {
+        var n = d.counts[id], html = "";
+        if (n.open) { html += badge("open", n.open, "待办 " + n.open); }
+        if (n.overdue) { html += badge("late", n.overdue, "其中逾期 " + n.overdue); }
+        if (n.error) { html += badge("failed", n.error, "故障实例 " + n.error); canvas.addMarker(id, "gg-failed"); }
+        if (html) {
+          overlays.add(id, "gg-count", { position: { top: -14, right: 14 }, html: '<span class="gg-counts" data-element="' + id + '">' + html + "</span>" });
+          if (n.open) { canvas.addMarker(id, "gg-current"); }
+        }
+      });
+    }
+  });
 }());
