@@ -18,18 +18,8 @@ from ..engine import repair
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import AuditEvent, Incident, Notification, Person, ProcessInstance, Unit
 from . import instances, projection
-from .people import is_overseer, person_by_username
+from .people import is_overseer, person_by_username, require_admin
 from .runtime import Runtime
-
-ADMIN_ROLE = "admin"
-
-
-def require_admin(session: Session, username: str, what: str = "处理故障") -> Person:
-    actor = person_by_username(session, username)
-    if ADMIN_ROLE not in actor.role_names:
-        raise Forbidden(f"只有系统管理员可以{what}")
-    return actor
-
 
 def require_overseer(session: Session, username: str) -> Person:
     actor = person_by_username(session, username)
@@ -74,7 +64,7 @@ def skip(rt: Runtime, instance_id: int, username: str, element_id: str | None = 
     ``element_id`` picks one failed step (default: every failed step). Raises Conflict when nothing failed.
     """
     with unit_of_work(engine=rt.db) as session:
-        actor = require_admin(session, username)
+        actor = require_admin(session, username, "处理故障")
         inst = instances.lock_instance(session, instance_id)
         if inst.status != "error":
             raise Conflict("该流程实例没有待处理的故障")

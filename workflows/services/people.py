@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session, joinedload
 
-from ..errors import NotAuthenticated, NotFound
+from ..errors import Forbidden, NotAuthenticated, NotFound
 from ..models import HumanTask, PartyOrg, Person, RoleAssignment, Unit
 from ..roles import Candidates
 
@@ -108,6 +108,14 @@ def holders(session: Session, candidates: Candidates) -> list[int]:
     if candidates.assignee_id is not None:
         return [candidates.assignee_id]
     return list(session.scalars(HOLDERS, {"role": candidates.role, "scope": candidates.scope}).all())
+
+
+def require_admin(session: Session, username: str, what: str) -> Person:
+    """The person named ``username`` if they hold the ``admin`` role; Forbidden ("只有系统管理员可以{what}") otherwise."""
+    actor = person_by_username(session, username)
+    if "admin" not in actor.role_names:
+        raise Forbidden(f"只有系统管理员可以{what}")
+    return actor
 
 
 def is_overseer(person: Person) -> bool:

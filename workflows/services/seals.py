@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..db import unit_of_work
-from ..errors import Forbidden, InvalidInput, NotFound
+from ..errors import InvalidInput, NotFound
 from ..models import AuditEvent, PartyOrg, Person, RoleAssignment, Seal, Unit
-from .people import person_by_username
+from .people import require_admin
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -27,13 +27,6 @@ _MAGIC = [(b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg")]
 def media_type_of(image: bytes) -> str | None:
     """``image/png`` or ``image/jpeg`` by the magic bytes; None for anything else."""
     return next((media for magic, media in _MAGIC if image.startswith(magic)), None)
-
-
-def _require_admin(session: Session, username: str) -> Person:
-    actor = person_by_username(session, username)
-    if "admin" not in actor.role_names:
-        raise Forbidden("只有系统管理员可以维护印章")
-    return actor
 
 
 def _scope_name(session: Session, scope: str) -> str:
@@ -55,7 +48,7 @@ def _summary(seal: Seal, name: str) -> dict[str, Any]:
 def set_seal(rt: Runtime, username: str, scope: str, image: bytes) -> dict[str, Any]:
     """Create or replace the seal of ``scope`` (PNG or JPEG, at most 2 MB)."""
     with unit_of_work(engine=rt.db) as session:
-        actor = _require_admin(session, username)
+        actor = require_admin(session, username, "维护印章")
         name = _scope_name(session, scope)
         media_type = media_type_of(image)
         if media_type is None:
@@ -76,7 +69,7 @@ def set_seal(rt: Runtime, username: str, scope: str, image: bytes) -> dict[str, 
 def delete_seal(rt: Runtime, username: str, scope: str) -> None:
     """Remove the seal of ``scope``: forms show no stamp there any more."""
     with unit_of_work(engine=rt.db) as session:
-        actor = _require_admin(session, username)
+        actor = require_admin(session, username, "维护印章")
         name = _scope_name(session, scope)
         seal = session.get(Seal, scope)
         if seal is None:
@@ -89,7 +82,7 @@ def delete_seal(rt: Runtime, username: str, scope: str) -> None:
 def list_seals(rt: Runtime, username: str) -> dict[str, Any]:
     """Every unit and Party organisation with its seal (or None): what the admin page lists."""
     with unit_of_work(write=False, engine=rt.db) as session:
-        _require_admin(session, username)
+        require_admin(session, username, "维护印章")
         seals = {s.scope: s for s in session.scalars(select(Seal))}
         rows = [(f"org:{o.id}", o.name, "party_org") for o in session.scalars(select(PartyOrg).order_by(PartyOrg.id))]
         rows += [(f"unit:{u.id}", u.name, "unit") for u in session.scalars(select(Unit).order_by(Unit.id))]
@@ -101,7 +94,7 @@ def list_seals(rt: Runtime, username: str) -> dict[str, Any]:
 def get_seal(rt: Runtime, username: str, scope: str) -> tuple[bytes, str]:
     """The image and its media type."""
     with unit_of_work(write=False, engine=rt.db) as session:
-        _require_admin(session, username)
+        require_admin(session, username, "维护印章")
         name = _scope_name(session, scope)
         seal = session.get(Seal, scope)
         if seal is None:

@@ -14,21 +14,13 @@ from typing import Any
 
 import chinese_calendar
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .. import clock
 from ..db import unit_of_work
-from ..errors import Forbidden, InvalidInput, NotFound
-from ..models import AuditEvent, CalendarDay, Person
-from .people import person_by_username
+from ..errors import InvalidInput, NotFound
+from ..models import AuditEvent, CalendarDay
+from .people import require_admin
 from .runtime import Runtime
-
-
-def _require_admin(session: Session, username: str) -> Person:
-    actor = person_by_username(session, username)
-    if "admin" not in actor.role_names:
-        raise Forbidden("只有系统管理员可以维护工作日历")
-    return actor
 
 
 def _source(rt: Runtime, day: date) -> str:
@@ -44,7 +36,7 @@ def _source(rt: Runtime, day: date) -> str:
 def list_overrides(rt: Runtime, username: str, year: int | None = None) -> dict[str, Any]:
     """The override rows (of ``year`` when given), oldest first."""
     with unit_of_work(write=False, engine=rt.db) as session:
-        _require_admin(session, username)
+        require_admin(session, username, "维护工作日历")
         query = select(CalendarDay).order_by(CalendarDay.day)
         if year is not None:
             query = query.where(CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
@@ -57,7 +49,7 @@ def month_view(rt: Runtime, username: str, year: int, month: int) -> dict[str, A
     if not 1 <= month <= 12 or not 1900 <= year <= 2999:
         raise InvalidInput("年份或月份不正确")
     with unit_of_work(write=False, engine=rt.db) as session:
-        _require_admin(session, username)
+        require_admin(session, username, "维护工作日历")
     days = [date(year, month, d) for d in range(1, monthcal.monthrange(year, month)[1] + 1)]
     return {"year": year, "month": month,
             "days": [{"day": d.isoformat(), "is_workday": rt.calendar.is_workday(d), "source": _source(rt, d)} for d in days]}
@@ -68,7 +60,7 @@ def set_override(rt: Runtime, username: str, day: date, is_workday: bool, note: 
     if len(note) > 100:
         raise InvalidInput("备注不能超过 100 个字")
     with unit_of_work(engine=rt.db) as session:
-        actor = _require_admin(session, username)
+        actor = require_admin(session, username, "维护工作日历")
         row = session.get(CalendarDay, day)
         if row is None:
             row = CalendarDay(day=day, is_workday=is_workday, note=note)
@@ -84,7 +76,7 @@ def set_override(rt: Runtime, username: str, day: date, is_workday: bool, note: 
 def delete_override(rt: Runtime, username: str, day: date) -> None:
     """Remove the override of ``day`` (chinese-calendar decides again); audited; reloads the calendar."""
     with unit_of_work(engine=rt.db) as session:
-        actor = _require_admin(session, username)
+        actor = require_admin(session, username, "维护工作日历")
         row = session.get(CalendarDay, day)
         if row is None:
             raise NotFound(f"{day.isoformat()} 没有日历调整")
