@@ -79,3 +79,23 @@ def test_restored_state_is_smaller_than_the_stock_serializer():
     stock = len(BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config)).serialize_json(workflow))
     assert ours * 2 < stock, (ours, stock)
     json.loads(engine.dump(workflow))
+
+
+def test_dump_is_the_stock_serializers_document_and_keeps_typed_values():
+    """The product writes state with orjson: the same document the serializer's own ``serialize_json`` writes
+    (Chinese as UTF-8 rather than escapes), and datetimes, timedeltas and sets in task data come back typed."""
+    from datetime import datetime, timedelta, timezone
+
+    engine = Engine()
+    workflow = engine.new_workflow(LOADED, {}, lambda *a: None)
+    engine.run(workflow)
+    at = datetime(2026, 12, 4, 9, 30, tzinfo=timezone.utc)
+    ready = engine.ready_user_tasks(workflow)[0]
+    engine.prefill_user_task(workflow, ready.guid, {"group_name": "计算机工程学院教学群", "at": at,
+                                                    "wait": timedelta(days=2), "tags": {"x"}, "big": 2**70})
+    state = engine.dump(workflow)
+    assert "计算机工程学院教学群".encode() in state
+    assert json.loads(state) == json.loads(engine.serializer.serialize_json(workflow))
+    for stored in (state, engine.serializer.serialize_json(workflow).encode()):  # also state written before orjson
+        data = engine.data(engine.restore(LOADED, stored, None))
+        assert data["at"] == at and data["wait"] == timedelta(days=2) and data["tags"] == ["x"] and data["big"] == 2**70

@@ -15,10 +15,13 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session
 
+from . import jsoncodec
 from .settings import get_settings
 
 
 _BUSY_SECONDS = 30  # how long a SQLite writer waits for the one before it
+# JSON columns are written and read with orjson (UTF-8 text the standard library reads the same)
+_JSON = {"json_serializer": jsoncodec.dumps_text, "json_deserializer": jsoncodec.loads}
 
 
 def make_engine(url: str) -> Engine:
@@ -28,7 +31,7 @@ def make_engine(url: str) -> Engine:
             from pathlib import Path
 
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **_JSON)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -46,7 +49,7 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **_JSON)
 
 
 @lru_cache(maxsize=8)

@@ -6,7 +6,6 @@ restored against the cached one. Nothing here touches the database.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,8 @@ from SpiffWorkflow.task import TaskState
 
 from ..workdays import WorkCalendar
 from .diagram import DiagramModel, ElementDef, read_diagram
-from .spiff import GroupgovParser, HandlerFailed, Invoker, RestrictedScriptEngine, make_serializer, prepare_multi_instance
+from .. import jsoncodec
+from .spiff import GroupgovParser, HandlerFailed, Invoker, RestrictedScriptEngine, dump_json, make_serializer, prepare_multi_instance
 
 __all__ = ["Engine", "LoadedSpec", "SpecCache", "Snapshot", "UserTaskView", "HandlerFailed", "parse_spec"]
 
@@ -117,14 +117,14 @@ class Engine:
         return workflow
 
     def restore(self, loaded: LoadedSpec, state: bytes, invoker: Invoker | None) -> BpmnWorkflow:
-        dct = json.loads(state)
+        dct = jsoncodec.loads(state)
         self.serializer.migrate(dct)
         workflow = self.serializer.registry.restore(dct, spec=loaded.spec, subprocess_specs=loaded.subprocess_specs)
         workflow.script_engine = self.script_engine(invoker)
         return workflow
 
     def dump(self, workflow: BpmnWorkflow) -> bytes:
-        return self.serializer.serialize_json(workflow).encode("utf-8")
+        return dump_json(self.serializer, workflow)
 
     def run(self, workflow: BpmnWorkflow) -> None:
         """Advance everything that can advance without a person: gateways, service tasks, due timers."""

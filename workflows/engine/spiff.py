@@ -8,6 +8,8 @@ Workarounds for known 3.2.0 bugs live here, each once:
   recognises the timer being armed and answers with a normalised value, working days included.
 * the stock serializer embeds the whole spec in every instance: :class:`SpecRefWorkflowConverter` leaves it
   out and restores against the cached spec.
+* the stock serializer writes JSON with the standard library (ASCII escapes, the slowest part of a save):
+  :func:`dump_json` writes the same document with :mod:`..jsoncodec`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask as ServiceT
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
+from .. import jsoncodec
 from ..workdays import WorkCalendar, parse_timer
 from . import expressions
 from .diagram import CAMUNDA_NS
@@ -157,6 +160,23 @@ def make_serializer() -> BpmnWorkflowSerializer:
     config = dict(CAMUNDA_CONFIG)
     config[BpmnWorkflow] = SpecRefWorkflowConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+def dump_json(serializer: BpmnWorkflowSerializer, workflow: BpmnWorkflow) -> bytes:
+    """What ``serializer.serialize_json(workflow)`` writes, as UTF-8 bytes from orjson: the same dictionary
+    (built in the serializer's encoder mode, so task data is converted lazily), with the serializer's own
+    encoder deciding what JSON has no type for (datetimes, timedeltas, sets, callables)."""
+    registry = serializer.registry
+    registry._encoder_mode = True
+    try:
+        dct = serializer.to_dict(workflow)
+        dct[serializer.VERSION_KEY] = serializer.VERSION
+    finally:
+        registry._encoder_mode = False
+    default = serializer.__dict__.get("_groupgov_default")
+    if default is None:
+        default = serializer.__dict__["_groupgov_default"] = serializer._encoder_cls().default
+    return jsoncodec.dumps_with(dct, default)
 
 
 def prepare_multi_instance(*specs: Any) -> None:

@@ -8,7 +8,6 @@ scheduler's wake-up outbox, :mod:`.wakeups`), and notifies new tasks' people.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .. import clock
+from .. import clock, jsoncodec
 from ..db import on_commit
 from ..engine.facade import LoadedSpec, UserTaskView
 from ..models import HumanTask, ProcessInstance, TimerDue
@@ -28,7 +27,8 @@ from .runtime import Runtime
 
 
 def json_safe(data: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(data, default=str, ensure_ascii=False))
+    """``data`` as plain JSON types, what JSON has no type for as ``str(value)`` (the stored data snapshot)."""
+    return jsoncodec.plain(data)
 
 
 def save(session: Session, rt: Runtime, inst: ProcessInstance, workflow: Any, loaded: LoadedSpec, *, error: str | None = None,
