@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,14 +20,16 @@ from tasks.registry import HandlerContext
 from .. import documents
 from ..models import Document, Seal
 from ..models.process import DocumentSeal
+from ..prepared import Prepared
 from ..roles import STUDENT_BODIES
 from . import seals
 from .people import party_org_of
 from .document_files import encode_context
 
 
-_RECORD = insert(Document.__table__).returning(Document.__table__.c.id)
-_SEAL_IMAGES = select(Seal.scope, Seal.image).where(Seal.scope.in_(bindparam("scopes", expanding=True)))
+_RECORD = Prepared(insert(Document.__table__).returning(Document.__table__.c.id))
+# the (at most two) seals of a form; a slot with no scope binds NULL, which matches nothing
+_SEAL_IMAGES = Prepared(select(Seal.scope, Seal.image).where(or_(Seal.scope == bindparam("seal"), Seal.scope == bindparam("org_seal"))))
 
 
 class DocumentOps:
@@ -44,17 +46,16 @@ class DocumentOps:
             raise ValueError(f"unknown form kind {kind!r}")
         values = dict(instance_id=ctx.instance_id, name=name, kind=kind, content=None, created_at=ctx.now,
                       context=encode_context(context), seals=self._seals(ctx, kind) or None)
-        return int(self.session.connection().execute(_RECORD, values).scalar_one())  # a plain insert: one statement
+        return int(_RECORD.scalar(self.session, values))  # a plain insert: one statement
 
     def _seals(self, ctx: HandlerContext, kind: str) -> dict[str, str]:
         """``{"seal": sha256, "org_seal": sha256}`` of the seals that apply now (absent slots have none);
         their images are kept in ``document_seal``. One query when no seal is uploaded."""
         scopes = {"seal": f"unit:{ctx.unit_id}" if ctx.unit_id is not None else None,
                   "org_seal": self._approver_scope(ctx, kind)}
-        wanted = {scope for scope in scopes.values() if scope}
-        if not wanted:
+        if not any(scopes.values()):
             return {}
-        images = dict(self.session.execute(_SEAL_IMAGES, {"scopes": list(wanted)}).all())
+        images = dict(_SEAL_IMAGES.all(self.session, scopes))
         recorded: dict[str, str] = {}
         for slot, scope in scopes.items():
             image = images.get(scope) if scope else None

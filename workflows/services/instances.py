@@ -19,6 +19,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..forms import validate_submission
 from ..models import AuditEvent, HumanTask, Incident, Person, ProcessDefinition, ProcessInstance, Unit
 from ..db import is_sqlite, unit_of_work
+from ..prepared import Prepared
 from . import addsign, projection, writes
 from .operations import Operations, make_invoker
 from .people import Actor, Who, actor_by_username, may_act, person_by_username, unit_names
@@ -36,14 +37,14 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition:
     return definition
 
 
-_LATEST_VERSION = (select(ProcessDefinition.id, ProcessDefinition.version, ProcessDefinition.name)
-                   .where(ProcessDefinition.key == bindparam("key"), ProcessDefinition.active.is_(True))
-                   .order_by(ProcessDefinition.version.desc()).limit(1))
+_LATEST_VERSION = Prepared(select(ProcessDefinition.id, ProcessDefinition.version, ProcessDefinition.name)
+                           .where(ProcessDefinition.key == bindparam("key"), ProcessDefinition.active.is_(True))
+                           .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
 def _latest_version(session: Session, key: str) -> tuple[int, int, str]:
     """(id, version, name) of the newest active version of ``key``, without loading its diagram."""
-    found = session.connection().execute(_LATEST_VERSION, {"key": key}).first()
+    found = _LATEST_VERSION.first(session, {"key": key})
     if found is None:
         raise NotFound(f"流程 {key} 不存在或尚未部署")
     return found[0], found[1], found[2]

@@ -10,7 +10,7 @@ import heapq
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from tasks.registry import HandlerContext, HandlerRegistry
@@ -18,6 +18,7 @@ from tasks.registry import HandlerContext, HandlerRegistry
 from .. import clock
 from ..engine.spiff import HandlerFailed
 from ..models import Filing, HumanTask, Notification, ProcessInstance, WorkGroup
+from ..prepared import Prepared
 from ..roles import ROLES, resolve
 from . import writes
 from .people import holders, party_org_of, person_id_lookup
@@ -25,12 +26,13 @@ from .runtime import Runtime
 
 ACTIVE_GROUP_STATUSES = ("applying", "filed", "dissolving")
 # statements of the handlers' hot lookups, built once
-_UNIT_GROUPS = select(WorkGroup.id, WorkGroup.name, WorkGroup.function, WorkGroup.status).where(
-    WorkGroup.unit_id == bindparam("unit_id"), WorkGroup.status.in_(ACTIVE_GROUP_STATUSES))
-_GROUP_OF_INSTANCE = select(WorkGroup.id).where(WorkGroup.instance_id == bindparam("instance_id"))
+# (the statuses spelled out: a prepared statement takes no list SQLAlchemy expands at execution)
+_UNIT_GROUPS = Prepared(select(WorkGroup.id, WorkGroup.name, WorkGroup.function, WorkGroup.status).where(
+    WorkGroup.unit_id == bindparam("unit_id"), or_(*(WorkGroup.status == s for s in ACTIVE_GROUP_STATUSES))))
+_GROUP_OF_INSTANCE = Prepared(select(WorkGroup.id).where(WorkGroup.instance_id == bindparam("instance_id")))
 _GROUP_COLUMNS = frozenset(WorkGroup.__table__.c.keys())
-_NEW_GROUP = insert(WorkGroup.__table__).returning(WorkGroup.__table__.c.id)
-_NEW_FILING = insert(Filing.__table__)
+_NEW_GROUP = Prepared(insert(WorkGroup.__table__).returning(WorkGroup.__table__.c.id))
+_NEW_FILING = Prepared(insert(Filing.__table__))
 
 
 class Operations:
@@ -59,7 +61,7 @@ class Operations:
     def find_similar_groups(self, unit_id: int, name: str, function: str) -> list[dict[str, Any]]:
         """Groups of the unit whose name or function is similar (art. 4: one group per piece of work)."""
         # plain rows, not ORM objects: a unit may hold hundreds of groups and every application reads them all
-        rows = self.session.connection().execute(_UNIT_GROUPS, {"unit_id": unit_id}).all()
+        rows = _UNIT_GROUPS.all(self.session, {"unit_id": unit_id})
         # each scorer runs over all the unit's groups at once (rapidfuzz's C loop, not one Python call per group);
         # a group's similarity is its best score
         best: dict[int, float] = {}
@@ -68,25 +70,24 @@ class Operations:
             for _, value, index in process.extract(query, choices, scorer=scorer, score_cutoff=self.threshold, limit=None):
                 best[index] = max(best.get(index, 0), value)
 
-        name, names = name or "", [g.name for g in rows]
+        name, names = name or "", [g[1] for g in rows]
         score(name, names, fuzz.token_set_ratio)
         if len(name) >= 4:
             score(name, names, fuzz.partial_ratio)
         if function:
-            score(function, [g.function or "" for g in rows], fuzz.token_set_ratio)
+            score(function, [g[2] or "" for g in rows], fuzz.token_set_ratio)
         # the five most similar (ties: the order the query returned them, as a stable sort would keep)
         top = heapq.nsmallest(5, best.items(), key=lambda item: (-round(item[1]), item[0]))
-        return [{"id": rows[i].id, "name": rows[i].name, "status": rows[i].status, "similarity": round(v)} for i, v in top]
+        return [{"id": rows[i][0], "name": rows[i][1], "status": rows[i][3], "similarity": round(v)} for i, v in top]
 
     def file_group(self, ctx: HandlerContext, fields: dict[str, Any]) -> dict[str, Any]:
         """Create (or update) the WorkGroup of this instance as filed, with its Filing record."""
         now = ctx.now
-        conn = self.session.connection()
-        group_id = conn.execute(_GROUP_OF_INSTANCE, {"instance_id": ctx.instance_id}).scalar()
+        group_id = _GROUP_OF_INSTANCE.scalar(self.session, {"instance_id": ctx.instance_id})
         if group_id is None:  # the usual case: a new group, written with plain statements
             values = {k: v for k, v in fields.items() if k in _GROUP_COLUMNS}
             values.update(unit_id=ctx.unit_id, instance_id=ctx.instance_id, status="filed", filed_at=now)
-            group_id = conn.execute(_NEW_GROUP, values).scalar_one()
+            group_id = _NEW_GROUP.scalar(self.session, values)
             name, kind = values["name"], values["kind"]
         else:
             group = self.session.get(WorkGroup, group_id)
@@ -97,7 +98,7 @@ class Operations:
             group.filed_at = now
             self.session.flush()
             name, kind = group.name, group.kind
-        conn.execute(_NEW_FILING, {"group_id": group_id, "kind": kind, "filed_by_id": fields.get("owner_id"), "filed_at": now,
+        _NEW_FILING.execute(self.session, {"group_id": group_id, "kind": kind, "filed_by_id": fields.get("owner_id"), "filed_at": now,
                                    "instance_id": ctx.instance_id})
         self.record(ctx, "filed", {"group_id": group_id, "name": name})
         return {"group_id": group_id, "filed_at": now.isoformat()}

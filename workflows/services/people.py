@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ..errors import Forbidden, NotAuthenticated, NotFound
 from ..models import HumanTask, PartyOrg, Person, RoleAssignment, Unit
+from ..prepared import Prepared
 from ..roles import Candidates
 
 OVERSIGHT_ROLES = {"admin", "party_office", "discipline"}
@@ -37,10 +38,10 @@ class Actor:
 
 
 _ACTOR_COLUMNS = (Person.id, Person.username, Person.name, Person.status, Person.unit_id, RoleAssignment.role, RoleAssignment.scope)
-_ACTOR = (select(*_ACTOR_COLUMNS).outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
-          .where(Person.username == bindparam("username")))
-_ACTOR_BY_ID = (select(*_ACTOR_COLUMNS).outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
-                .where(Person.id == bindparam("person_id")))
+_ACTOR = Prepared(select(*_ACTOR_COLUMNS).outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
+                  .where(Person.username == bindparam("username")))
+_ACTOR_BY_ID = Prepared(select(*_ACTOR_COLUMNS).outerjoin(RoleAssignment, RoleAssignment.person_id == Person.id)
+                        .where(Person.id == bindparam("person_id")))
 
 # who acts in a use case: a username (CLI, web pages, tests), or the person id of a checked API token
 Who = str | int
@@ -51,11 +52,11 @@ def actor_by_username(session: Session, username: Who) -> Actor:
     first query, so it is kept cheap. Given a person id (an API token's), an account that no longer exists or
     has left is refused as unauthenticated (401), as the API's own account check would."""
     if isinstance(username, int):
-        rows = session.connection().execute(_ACTOR_BY_ID, {"person_id": username}).all()
+        rows = _ACTOR_BY_ID.all(session, {"person_id": username})
         if not rows or rows[0][3] == "left":
             raise NotAuthenticated("账号不存在或已停用")
     else:
-        rows = session.connection().execute(_ACTOR, {"username": username}).all()
+        rows = _ACTOR.all(session, {"username": username})
         if not rows:
             raise NotFound(f"用户 {username} 不存在")
     first = rows[0]
@@ -64,25 +65,25 @@ def actor_by_username(session: Session, username: Who) -> Actor:
 
 def unit_names(session: Session, unit_id: int | None) -> tuple[str, str]:
     """(unit name, its Party organisation's name) in one query; empty strings when unknown."""
-    found = session.execute(_UNIT_NAMES, {"unit_id": unit_id}).first() if unit_id else None
+    found = _UNIT_NAMES.first(session, {"unit_id": unit_id}) if unit_id else None
     return (found[0], found[1]) if found else ("", "")
 
 
 def person_id_lookup(session: Session):  # type: ignore[no-untyped-def]
     def lookup(username: str) -> int | None:
-        return session.scalar(_PERSON_ID, {"username": username}) if username else None
+        return _PERSON_ID.scalar(session, {"username": username}) if username else None
     return lookup
 
 
 def party_org_of(session: Session, unit_id: int | None) -> int | None:
-    return session.scalar(_PARTY_ORG, {"unit_id": unit_id}) if unit_id else None
+    return _PARTY_ORG.scalar(session, {"unit_id": unit_id}) if unit_id else None
 
 
 # statements of the lookups above, built once (building one costs more than running it)
-_UNIT_NAMES = (select(Unit.name, PartyOrg.name).join(PartyOrg, PartyOrg.id == Unit.party_org_id)
-               .where(Unit.id == bindparam("unit_id")))
-_PERSON_ID = select(Person.id).where(Person.username == bindparam("username"))
-_PARTY_ORG = select(Unit.party_org_id).where(Unit.id == bindparam("unit_id"))
+_UNIT_NAMES = Prepared(select(Unit.name, PartyOrg.name).join(PartyOrg, PartyOrg.id == Unit.party_org_id)
+                       .where(Unit.id == bindparam("unit_id")))
+_PERSON_ID = Prepared(select(Person.id).where(Person.username == bindparam("username")))
+_PARTY_ORG = Prepared(select(Unit.party_org_id).where(Unit.id == bindparam("unit_id")))
 # who holds a role in a scope and has not left (also the source of writes.notify_holders' INSERT ... SELECT)
 HOLDERS = (select(RoleAssignment.person_id).join(Person, Person.id == RoleAssignment.person_id)
             .where(RoleAssignment.role == bindparam("role"), RoleAssignment.scope == bindparam("scope"), Person.status != "left"))

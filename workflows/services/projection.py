@@ -19,6 +19,7 @@ from .. import clock, jsoncodec
 from ..db import on_commit
 from ..engine.facade import LoadedSpec, UserTaskView
 from ..models import HumanTask, ProcessInstance, TimerDue
+from ..prepared import Prepared
 from ..roles import Candidates, needs_party_org, resolve
 from . import addsign
 from . import wakeups, writes
@@ -128,26 +129,26 @@ def _plan_tasks(session: Session, rt: Runtime, inst: ProcessInstance, ready_task
 def _project_timer(session: Session, instance_id: int, due: list[datetime]) -> None:
     dialect = session.get_bind().dialect.name
     if not due:
-        session.connection().execute(_TIMER_DELETE, {"instance_id": instance_id})
+        _TIMER_DELETE.execute(session, {"instance_id": instance_id})
         return
     earliest = min(due)
-    if session.connection().execute(_timer_upsert(dialect), {"instance_id": instance_id, "due_at": earliest}).first() is not None:
+    if _timer_upsert(dialect).first(session, {"instance_id": instance_id, "due_at": earliest}) is not None:
         wakeups.record(session, earliest)  # the scheduler's outbox: a wake-up run at this due time
 
 
 # plain statements built once, run on the session's connection (no ORM bookkeeping, no autoflush)
 _TIMER_TABLE = TimerDue.__table__
-_TIMER_DELETE = _TIMER_TABLE.delete().where(_TIMER_TABLE.c.instance_id == bindparam("instance_id"))
-_TIMER_UPSERTS: dict[str, Any] = {}
+_TIMER_DELETE = Prepared(_TIMER_TABLE.delete().where(_TIMER_TABLE.c.instance_id == bindparam("instance_id")))
+_TIMER_UPSERTS: dict[str, Prepared] = {}
 
 
-def _timer_upsert(dialect: str) -> Any:
+def _timer_upsert(dialect: str) -> Prepared:
     """Insert the instance's earliest due time, or move it; a row comes back only when something changed.
     Built once per dialect (statement construction costs more than running it)."""
     stmt = _TIMER_UPSERTS.get(dialect)
     if stmt is None:
         base = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_TIMER_TABLE)
-        stmt = _TIMER_UPSERTS[dialect] = base.on_conflict_do_update(
+        stmt = _TIMER_UPSERTS[dialect] = Prepared(base.on_conflict_do_update(
             index_elements=[_TIMER_TABLE.c.instance_id], set_={"due_at": base.excluded.due_at},
-            where=_TIMER_TABLE.c.due_at != base.excluded.due_at).returning(_TIMER_TABLE.c.instance_id)
+            where=_TIMER_TABLE.c.due_at != base.excluded.due_at).returning(_TIMER_TABLE.c.instance_id))
     return stmt

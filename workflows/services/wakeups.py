@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..db import unit_of_work
 from ..models import TimerWakeup
+from ..prepared import Prepared
 from .runtime import Runtime
 
 
@@ -37,13 +38,13 @@ def record(session: Session, due: datetime) -> None:
         if session.get(TimerWakeup, values["due_at"]) is None:
             session.add(TimerWakeup(**values))
         return
-    session.connection().execute(_INSERTS[dialect], values)
+    _INSERTS[dialect].execute(session, values)
 
 
 # built once: ON CONFLICT DO NOTHING inserts per dialect
 _INSERTS = {
-    "postgresql": postgresql.insert(TimerWakeup.__table__).on_conflict_do_nothing(index_elements=["due_at"]),
-    "sqlite": sqlite.insert(TimerWakeup.__table__).on_conflict_do_nothing(index_elements=["due_at"]),
+    "postgresql": Prepared(postgresql.insert(TimerWakeup.__table__).on_conflict_do_nothing(index_elements=["due_at"])),
+    "sqlite": Prepared(sqlite.insert(TimerWakeup.__table__).on_conflict_do_nothing(index_elements=["due_at"])),
 }
 
 
