@@ -48,8 +48,30 @@ def make_engine(url: str) -> Engine:
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             conn.exec_driver_sql(f"BEGIN {mode}")
 
-        return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **_JSON)
+        return _plain_savepoints(engine)
+    return _plain_savepoints(create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **_JSON))
+
+
+def _plain_savepoints(engine: Engine) -> Engine:
+    """Savepoints as plain SQL text. SQLAlchemy's dialect compiles a new SAVEPOINT / RELEASE clause for every
+    savepoint (~40 µs each, and every handler that writes runs in one); the same statements as text cost a
+    tenth of that. Same SQL, same names (SQLAlchemy's ``sa_savepoint_N``), on this engine's dialect only."""
+    dialect = engine.dialect
+    quote = dialect.identifier_preparer.quote
+
+    def do_savepoint(connection, name):  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql(f"SAVEPOINT {quote(name)}")
+
+    def do_rollback_to_savepoint(connection, name):  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {quote(name)}")
+
+    def do_release_savepoint(connection, name):  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql(f"RELEASE SAVEPOINT {quote(name)}")
+
+    dialect.do_savepoint = do_savepoint  # type: ignore[method-assign]
+    dialect.do_rollback_to_savepoint = do_rollback_to_savepoint  # type: ignore[method-assign]
+    dialect.do_release_savepoint = do_release_savepoint  # type: ignore[method-assign]
+    return engine
 
 
 @lru_cache(maxsize=8)
