@@ -49,6 +49,9 @@ def test_writes_and_reads_as_sqlalchemy_would(rt):
     # Python defaults filled as SQLAlchemy fills them; result types as SQLAlchemy returns them
     assert rows == [(task_id, at + timedelta(days=3), False, 0, "task", "")]
     with unit_of_work(write=False, engine=rt.db) as session:
+        named = _TASKS_OF.named(session, {"instance_id": iid})
+    assert named == rows and named[0].due_at == at + timedelta(days=3) and named[0].escalated is False
+    with unit_of_work(write=False, engine=rt.db) as session:
         inst = session.get(ProcessInstance, iid)
         assert inst.data == {} and inst.revision == 1 and inst.started_at == at  # defaults dict and 1
         event = session.scalars(select(AuditEvent).where(AuditEvent.instance_id == iid)).one()

@@ -14,6 +14,7 @@ an expanding parameter) or with ``onupdate`` defaults: those are refused when pr
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ class _Compiled:
     fixed: dict[str, Any]                                   # parameters with a value in the statement
     defaults: tuple[tuple[str, Callable[[], Any]], ...]     # columns' Python defaults the caller left out
     results: tuple[Callable[[Any], Any] | None, ...]        # per result column
+    row: type | None                                        # a named tuple of the result columns' keys (None: keys repeat)
 
 
 class Prepared:
@@ -58,10 +60,12 @@ class Prepared:
         defaults = tuple((c.key, _default_of(c)) for c in getattr(compiled, "insert_prefetch", ()) if c.key not in keys)
         fixed = {n: compiled.binds[n].effective_value for n in names
                  if n not in keys and not compiled.binds[n].required and n not in dict(defaults)}
-        columns = getattr(self.statement, "exported_columns", ())
+        columns = list(getattr(self.statement, "exported_columns", ()))
         results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+        keys_ = [c.key for c in columns]
+        row = namedtuple("Row", keys_) if len(set(keys_)) == len(keys_) else None  # type: ignore[misc]
         found = self._compiled[(dialect.name, keys)] = _Compiled(compiled.string, names, positional, processors, fixed,
-                                                                 defaults, results)
+                                                                 defaults, results, row)
         return found
 
     def execute(self, session: Session, params: Mapping[str, Any] | None = None) -> Any:
@@ -93,6 +97,15 @@ class Prepared:
         if not any(processors):
             return rows
         return [tuple(v if p is None else p(v) for p, v in zip(processors, row)) for row in rows]
+
+    def named(self, session: Session, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """:meth:`all` as named tuples: each column also by its key (``row.id``, a label's name), as SQLAlchemy's
+        rows are."""
+        cur, c = self._run(session, params)
+        if c.row is None:
+            raise ValueError(f"result columns need distinct names (label them): {c.sql[:80]}")
+        processors, make = c.results, c.row._make
+        return [make(v if p is None else p(v) for p, v in zip(processors, row)) for row in cur.fetchall()]
 
     def first(self, session: Session, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
         rows = self.all(session, params)

@@ -24,6 +24,7 @@ from .. import clock, documents
 from ..db import unit_of_work
 from ..errors import AppError, Forbidden, NotFound, Unavailable
 from ..models import Document, ProcessInstance
+from ..prepared import Prepared
 from ..models.process import DocumentSeal
 
 if TYPE_CHECKING:
@@ -196,14 +197,14 @@ def render_pending(rt: Runtime, limit: int = 20, now: datetime | None = None) ->
 # ---------------------------------------------------------------------------------------------- listing
 
 # built once: the instance view (the answer of every start and completion) runs it
-_ITEMS = (select(Document.id, Document.name, Document.kind, Document.content.is_(None).label("missing"), Document.render_error)
-          .where(Document.instance_id == bindparam("instance_id")).order_by(Document.id))
+_ITEMS = Prepared(select(Document.id, Document.name, Document.kind, Document.content.is_(None).label("missing"),
+                         Document.render_error).where(Document.instance_id == bindparam("instance_id")).order_by(Document.id))
 
 
 def document_items(session: Session, instance_id: int) -> list[dict[str, Any]]:
     """The instance's documents for its view: ``{id, name, kind, status, error}`` with status ``ready``,
     ``pending`` (recorded, rendered soon or on download) or ``failed`` (``error`` says why; retried)."""
-    rows = session.connection().execute(_ITEMS, {"instance_id": instance_id}).all()
+    rows = _ITEMS.named(session, {"instance_id": instance_id})
     return [{"id": r.id, "name": r.name, "kind": r.kind,
              "status": "ready" if not r.missing else ("failed" if r.render_error else "pending"),
              "error": r.render_error if r.missing else None} for r in rows]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, aliased
 from ..db import unit_of_work
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..forms import form_schema
+from ..prepared import Prepared
 from ..models import AuditEvent, CopyRecord, HumanTask, Person, ProcessDefinition, ProcessInstance, RoleAssignment
 from ..roles import ROLES
 from . import addsign
@@ -153,15 +154,18 @@ def get_instance(rt: Runtime, username: str, instance_id: int) -> dict[str, Any]
 # The instance view's statements, built once: on SQLite building a statement costs several times more than
 # running it, and this view answers every start and completion.
 _starter = aliased(Person)
-_INSTANCE = (select(ProcessInstance.id, ProcessInstance.process_key, ProcessInstance.title, ProcessInstance.version,
-                    ProcessInstance.status, ProcessInstance.started_by_id, ProcessInstance.started_at,
-                    ProcessInstance.ended_at, ProcessInstance.error, ProcessInstance.data, _starter.username.label("starter"))
-             .outerjoin(_starter, _starter.id == ProcessInstance.started_by_id).where(ProcessInstance.id == bindparam("instance_id")))
-_USERNAME = select(Person.username).where(Person.id == bindparam("person_id"))
-_OPEN_TASKS = (select(HumanTask, Person.username.label("assignee_username")).outerjoin(Person, Person.id == HumanTask.assignee_id)
-               .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "open").order_by(HumanTask.id))
-_HISTORY = (select(AuditEvent.at, AuditEvent.who, AuditEvent.action, AuditEvent.task, AuditEvent.decision, AuditEvent.opinion,
-                   AuditEvent.details).where(AuditEvent.instance_id == bindparam("instance_id")).order_by(AuditEvent.at, AuditEvent.id))
+_INSTANCE = Prepared(select(ProcessInstance.id, ProcessInstance.process_key, ProcessInstance.title, ProcessInstance.version,
+                            ProcessInstance.status, ProcessInstance.started_by_id, ProcessInstance.started_at,
+                            ProcessInstance.ended_at, ProcessInstance.error, ProcessInstance.data, _starter.username.label("starter"))
+                     .outerjoin(_starter, _starter.id == ProcessInstance.started_by_id)
+                     .where(ProcessInstance.id == bindparam("instance_id")))
+_USERNAME = Prepared(select(Person.username).where(Person.id == bindparam("person_id")))
+_OPEN_TASKS = Prepared(select(*HumanTask.__table__.c, Person.username.label("assignee_username"))
+                       .outerjoin(Person, Person.id == HumanTask.assignee_id)
+                       .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "open").order_by(HumanTask.id))
+_HISTORY = Prepared(select(AuditEvent.at, AuditEvent.who, AuditEvent.action, AuditEvent.task, AuditEvent.decision,
+                           AuditEvent.opinion, AuditEvent.details)
+                    .where(AuditEvent.instance_id == bindparam("instance_id")).order_by(AuditEvent.at, AuditEvent.id))
 
 
 def acted_view(session: Session, instance_id: int) -> dict[str, Any]:
@@ -169,22 +173,22 @@ def acted_view(session: Session, instance_id: int) -> dict[str, Any]:
     steps, without the visibility check: acting made them involved (they started it, or the step's audit event
     names them). The answer of the start and complete routes, built inside the use case's own transaction
     (``instances.start_answered`` / ``complete_answered``): no second transaction."""
-    inst = session.connection().execute(_INSTANCE, {"instance_id": instance_id}).one_or_none()
+    found = _INSTANCE.named(session, {"instance_id": instance_id})
+    inst = found[0] if found else None
     if inst is None:
         raise NotFound(f"流程实例 {instance_id} 不存在")
     return _view(session, inst, inst.starter)
 
 
 def instance_view(session: Session, rt: Runtime, inst: ProcessInstance) -> dict[str, Any]:
-    starter = session.connection().execute(_USERNAME, {"person_id": inst.started_by_id}).scalar() if inst.started_by_id else None
+    starter = _USERNAME.scalar(session, {"person_id": inst.started_by_id}) if inst.started_by_id else None
     return _view(session, inst, starter)
 
 
 def _view(session: Session, inst: ProcessInstance | Row[Any], starter: str | None) -> dict[str, Any]:
     """``inst``: the instance or a row of :data:`_INSTANCE` (the same attribute names)."""
-    conn = session.connection()
-    rows = conn.execute(_OPEN_TASKS, {"instance_id": inst.id}).all()
-    events = conn.execute(_HISTORY, {"instance_id": inst.id}).all()
+    rows = _OPEN_TASKS.named(session, {"instance_id": inst.id})
+    events = _HISTORY.named(session, {"instance_id": inst.id})
     names = {r.assignee_id: r.assignee_username for r in rows if r.assignee_id and r.assignee_username}
     return {
         "id": inst.id, "process": inst.process_key, "title": inst.title, "version": inst.version, "status": inst.status,
