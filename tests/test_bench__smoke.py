@@ -48,3 +48,18 @@ def test_quick_bench_prints_figures_and_writes_results(tmp_path: Path) -> None:
     assert (tmp_path / "bench" / "latest-quick.txt").read_text(encoding="utf-8").splitlines() == lines
     for name, reason in record["not_measured"].items():
         assert reason and name in done.stderr
+
+
+def test_only_runs_the_named_groups(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GROUPGOV_")}
+    env["GROUPGOV_VAR_DIR"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "workflows.cli", "bench", "--quick", "--only", "raw", "--only", "docs"],
+                          cwd=ROOT_DIR, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    names = {LINE.match(line)["name"] for line in done.stdout.splitlines()}
+    assert "raw_limit_sqlite" in names and "docx_per_s" in names
+    assert not names & {"engine_sqlite", "http_1client", "tasklist_p95"}
+    assert len(list((tmp_path / "bench").glob("*-quick-partial.json"))) == 1
+    refused = subprocess.run([sys.executable, "-m", "workflows.cli", "bench", "--only", "nope"], cwd=ROOT_DIR, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "unknown benchmark group(s): nope" in refused.stderr

@@ -211,14 +211,20 @@ def serve(host: Annotated[str | None, typer.Option(help="default 127.0.0.1")] = 
 
 
 @app.command()
-def bench(quick: Annotated[bool, typer.Option(help="smaller sizes, for a smoke run")] = False) -> None:
+def bench(quick: Annotated[bool, typer.Option(help="smaller sizes, for a smoke run")] = False,
+          only: Annotated[list[str] | None, typer.Option(help="run only these groups (repeatable): raw, engine, postgres, "
+                                                              "http, scaled, tasklist, timers, docs, serve")] = None) -> None:
     """Run the benchmarks; one line per figure: `name: value unit`."""
     try:
-        from .bench import run_benchmarks
+        from .bench import GROUPS, run_benchmarks
     except ImportError:
         typer.echo("benchmarks are not available in this build", err=True)
         raise typer.Exit(1) from None
-    run_benchmarks(quick=quick)
+    unknown = sorted(set(only or ()) - set(GROUPS))
+    if unknown:
+        typer.echo(f"unknown benchmark group(s): {', '.join(unknown)}; known: {', '.join(GROUPS)}", err=True)
+        raise typer.Exit(2)
+    run_benchmarks(quick=quick, only=only or None)
 
 
 def main() -> None:
