@@ -59,7 +59,7 @@ def test_copy_urge_notifications_and_copied_scope(client, sqlite_rt):
     assert r.status_code == 200 and r.json()["total"] == 1 and r.json()["items"][0]["instance_id"] == iid
     assert client.post(f"/api/tasks/{tid}/urge", headers=staff).json() == {"notified": 1}
     r = client.post(f"/api/tasks/{tid}/urge", headers=staff)
-    assert r.status_code == 409 and "催办" in r.json()["detail"]
+    assert r.status_code == 429 and "催办" in r.json()["detail"] and 3500 < int(r.headers["Retry-After"]) <= 3600
     assert client.post(f"/api/tasks/{tid}/urge", headers=me).status_code == 403
     notes = client.get("/api/notifications", headers=head).json()
     assert {"task", "urge"} <= {n["kind"] for n in notes["items"]} and notes["unread"] == notes["total"]

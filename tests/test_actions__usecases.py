@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.flows import APPLICATION, act, apply, open_task
 from workflows import clock
 from workflows.db import unit_of_work
-from workflows.errors import Conflict, Forbidden, InvalidInput
+from workflows.errors import Conflict, Forbidden, InvalidInput, TooSoon
 from workflows.models import AuditEvent, HumanTask, Notification, Person, RoleAssignment, TimerDue
 from workflows.services import actions, addsign, instances, queries, timers
 
@@ -163,8 +163,9 @@ def test_urge_notifies_the_task_people_once_an_hour(sqlite_rt):
     start = clock.now()
     with time_machine.travel(start, tick=False):
         assert actions.urge(rt, task["id"], "staff_cs") == 1
-    with time_machine.travel(start + timedelta(minutes=59), tick=False), pytest.raises(Conflict, match="分钟后再试"):
+    with time_machine.travel(start + timedelta(minutes=59), tick=False), pytest.raises(TooSoon, match="1 分钟后再试") as refused:
         actions.urge(rt, task["id"], "staff_cs")
+    assert refused.value.retry_after == 60
     with time_machine.travel(start + timedelta(minutes=61), tick=False):
         assert actions.urge(rt, task["id"], "staff_cs") == 1
     assert row(rt, task["id"]).reminders_sent == 2

@@ -37,6 +37,14 @@ class Conflict(AppError):
     """The state changed meanwhile (task already completed, instance moved on)."""
 
 
+class TooSoon(AppError):
+    """The same action was taken too recently (催办 at most once an hour); ``retry_after`` is in seconds (429)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @dataclass
 class FieldError:
     field: str

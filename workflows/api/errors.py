@@ -7,9 +7,11 @@ from dataclasses import asdict
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from ..errors import AppError, Conflict, Forbidden, InvalidDiagram, InvalidImport, InvalidInput, NotAuthenticated, NotFound, Unavailable
+from ..errors import (AppError, Conflict, Forbidden, InvalidDiagram, InvalidImport, InvalidInput, NotAuthenticated, NotFound, TooSoon,
+                      Unavailable)
 
-STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, NotAuthenticated: 401, InvalidInput: 422, InvalidDiagram: 422, InvalidImport: 422, Unavailable: 503}
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, NotAuthenticated: 401, InvalidInput: 422, InvalidDiagram: 422, InvalidImport: 422, Unavailable: 503,
+          TooSoon: 429}
 
 
 def status_of(exc: AppError) -> int:
@@ -30,4 +32,6 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, InvalidImport):
             body["errors"] = [asdict(e) for e in exc.errors]
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
+        if isinstance(exc, TooSoon):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(body, status_code=status_of(exc), headers=headers)

@@ -61,7 +61,8 @@ def add_sign(rt: RuntimeDep, user: CurrentUser, task_id: int, body: ToOne) -> di
 
 @router.post("/tasks/{task_id}/urge")
 def urge(rt: RuntimeDep, user: CurrentUser, task_id: int) -> dict[str, Any]:
-    """催办: notify the task's people; 409 when urged within the last ``urge_interval_seconds``."""
+    """催办: notify the task's people; 429 with Retry-After when urged within the last ``urge_interval_seconds``,
+    409 on one's own task."""
     return {"notified": actions.urge(rt, task_id, user)}
 
 

@@ -9,6 +9,7 @@ urged task keeps its due time and its boundary timers.
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..db import unit_of_work
-from ..errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from ..errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, TooSoon
 from ..models import AuditEvent, CopyRecord, Document, Draft, HumanTask, Notification, Person, ProcessDefinition, ProcessInstance
 from ..roles import Candidates
 from . import addsign, projection
@@ -179,8 +180,8 @@ def urge(rt: Runtime, task_id: int, username: str) -> int:
         now = clock.now()
         interval = timedelta(seconds=rt.settings.urge_interval_seconds)
         if row.last_urged_at is not None and now - row.last_urged_at < interval:
-            wait = int((row.last_urged_at + interval - now).total_seconds() // 60) + 1
-            raise Conflict(f"该待办刚催办过，请 {wait} 分钟后再试")
+            seconds = (row.last_urged_at + interval - now).total_seconds()
+            raise TooSoon(f"该待办刚催办过，请 {max(1, math.ceil(seconds / 60))} 分钟后再试", retry_after=max(1, math.ceil(seconds)))
         people = _people_of(session, row)
         row.last_urged_at = now
         row.reminders_sent += 1

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from ..errors import Conflict, Forbidden, InvalidImport, InvalidInput
+from ..errors import Conflict, Forbidden, InvalidImport, InvalidInput, TooSoon
 from ..services import actions, campaign, group_list, instances, queries, views
 from . import grouplist
 from .auth import User, WebUser
@@ -240,7 +240,7 @@ async def _action(request: Request, task_id: int, run: Any, done: str, after: st
     form = await request.form()
     try:
         message = run(form)
-    except (InvalidInput, Conflict) as exc:
+    except (InvalidInput, Conflict, TooSoon) as exc:
         detail = "；".join(e.message for e in exc.errors) if isinstance(exc, InvalidInput) and exc.errors else exc.message
         flash(request, detail, "error")
         return RedirectResponse(_back(request, task_id, form), status_code=303)
