@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.plugins.system_parts import free_port
+from workflows.probe import wait_until_ok
 from workflows.settings import ROOT_DIR
 
 pytestmark = pytest.mark.slow
@@ -43,21 +44,15 @@ class Serve:
         self.offset = 0
 
     def start(self, timeout: float = 240.0) -> None:
-        self.offset = offset = self.log.stat().st_size if self.log.exists() else 0
+        self.offset = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen([sys.executable, "-m", "workflows.cli", "serve"], cwd=ROOT_DIR, env=self.env,
                                          stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"groupgov serve exited:\n{self.tail()}"
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise AssertionError(f"groupgov serve not up after {timeout:.0f} s:\n{self.tail()}")
+        outcome = wait_until_ok(f"{self.url}/healthz", timeout, alive=lambda: self.proc.poll() is None, interval=0.5)
+        assert outcome != "exited", f"groupgov serve exited:\n{self.tail()}"
+        if outcome != "ok":
+            self.stop()
+            raise AssertionError(f"groupgov serve not up after {timeout:.0f} s:\n{self.tail()}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -74,17 +69,10 @@ class Serve:
         """Wait until the served wake-up deployment exists (Prefect and the scheduler start in the background
         of a web app that is already up); note the children's pids."""
         ui = re.findall(r"Prefect UI at (http://127\.0\.0\.1:\d+)", self.log.read_text(errors="replace"))[-1]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{ui}/api/deployments/name/timer-wake-up/wake-up", timeout=5).status_code == 200:
-                    text = self.log.read_text(errors="replace")[self.offset:]
-                    self.children = [int(p) for p in re.findall(r"started \(pid (\d+)", text)]
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"the scheduler did not register its deployments within {timeout:.0f} s:\n{self.tail()}")
+        if wait_until_ok(f"{ui}/api/deployments/name/timer-wake-up/wake-up", timeout, interval=0.5, request_timeout=5) != "ok":
+            raise AssertionError(f"the scheduler did not register its deployments within {timeout:.0f} s:\n{self.tail()}")
+        text = self.log.read_text(errors="replace")[self.offset:]
+        self.children = [int(p) for p in re.findall(r"started \(pid (\d+)", text)]
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""

@@ -24,6 +24,7 @@ import httpx
 
 from .common import (APPLICANT, APPROVE, PARTY_ORG, PROCESS_KEY, UNIT_HEAD, Figure, Sizes, Unavailable, application,
                      median, scratch_dir, scratch_runtime, sqlite_url)
+from ..probe import wait_until_ok
 from .pgcluster import free_port
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -57,18 +58,12 @@ def _serve_main() -> None:
 def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> float:
     """Seconds until ``/healthz`` answers 200; raises Unavailable if the process dies or time runs out."""
     start = time.perf_counter()
-    deadline = start + timeout
-    with httpx.Client(timeout=1) as client:
-        while time.perf_counter() < deadline:
-            if process.poll() is not None:
-                raise Unavailable(f"the web process exited with {process.returncode} before answering /healthz")
-            try:
-                if client.get(f"{base_url}/healthz").status_code == 200:
-                    return time.perf_counter() - start
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.02)
-    raise Unavailable(f"/healthz did not answer within {timeout:.0f} s")
+    outcome = wait_until_ok(f"{base_url}/healthz", timeout, alive=lambda: process.poll() is None, interval=0.02, request_timeout=1)
+    if outcome == "exited":
+        raise Unavailable(f"the web process exited with {process.returncode} before answering /healthz")
+    if outcome != "ok":
+        raise Unavailable(f"/healthz did not answer within {timeout:.0f} s")
+    return time.perf_counter() - start
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 
+from ..probe import wait_until_ok
 from .pgcluster import LocalPostgres, create_database, find_postgres_bindir, free_port
 
 WORK_POOL = "groupgov-loopback"
@@ -115,18 +116,11 @@ class Topology:
 
     @staticmethod
     def _wait(proc: Proc, url: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        with httpx.Client(timeout=3) as client:
-            while time.monotonic() < deadline:
-                if not proc.alive():
-                    raise TopologyError(f"{proc.name} exited during start-up:\n{proc.tail()}")
-                try:
-                    if client.get(url).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.3)
-        raise TopologyError(f"{proc.name} not healthy at {url} after {timeout:.0f} s:\n{proc.tail()}")
+        outcome = wait_until_ok(url, timeout, alive=proc.alive, request_timeout=3)
+        if outcome == "exited":
+            raise TopologyError(f"{proc.name} exited during start-up:\n{proc.tail()}")
+        if outcome != "ok":
+            raise TopologyError(f"{proc.name} not healthy at {url} after {timeout:.0f} s:\n{proc.tail()}")
 
     # ----------------------------------------------------------------- parts
     def start(self, timeout: float = 240) -> "Topology":

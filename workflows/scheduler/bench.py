@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+
+from ..probe import wait_until_ok
 
 PROBE_KEY = "timer_probe"
 
@@ -101,15 +102,8 @@ def timer_lateness(samples: int = 30, timer_seconds: int = 20, spacing: float = 
 def _wait_for_wake_up_deployment(api_url: str, timeout: float) -> None:
     from .dispatch import WAKE_UP
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{api_url}/deployments/name/{WAKE_UP}", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"the scheduler did not register its deployments within {timeout:.0f} s")
+    if wait_until_ok(f"{api_url}/deployments/name/{WAKE_UP}", timeout, interval=0.5, request_timeout=5) != "ok":
+        raise TimeoutError(f"the scheduler did not register its deployments within {timeout:.0f} s")
 
 
 def timer_lateness_p99(samples: int = 30, timer_seconds: int = 20, spacing: float = 0.7) -> float:

@@ -21,11 +21,10 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
-import httpx
 
+from ..probe import wait_until_ok
 from ..settings import Settings
 
 log = logging.getLogger(__name__)
@@ -123,19 +122,12 @@ class Child:
 
 def wait_healthy(api_url: str, child: Child | None, timeout: float, stop: threading.Event | None = None) -> None:
     """Wait for ``GET {api_url}/health``; fail early with the log tail when the server process exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if stop is not None and stop.is_set():
-            return
-        if child is not None and not child.alive():
-            raise RuntimeError(f"{child.name} exited during start-up:\n{child.tail()}")
-        try:
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"Prefect API {api_url} not healthy after {timeout:.0f} s")
+    outcome = wait_until_ok(f"{api_url}/health", timeout, alive=child.alive if child is not None else None, stop=stop)
+    if outcome == "exited":
+        assert child is not None
+        raise RuntimeError(f"{child.name} exited during start-up:\n{child.tail()}")
+    if outcome == "timeout":
+        raise TimeoutError(f"Prefect API {api_url} not healthy after {timeout:.0f} s")
 
 
 class SchedulerStack:
