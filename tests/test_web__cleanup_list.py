@@ -195,6 +195,60 @@ def test_spreadsheet_imported_into_the_editor_or_submitted_from_the_page(sqlite_
     assert "2. 旧群（QQ工作群，群主 staff_cs2，8 人）：解散" in signing and "group_kind" not in signing
 
 
+def test_importing_a_sheet_keeps_the_rows_typed_on_the_page(sqlite_rt):
+    """导入 posts the list as it stands on the page with the sheet (group-list.js carries the rows): a group in
+    both is taken from the sheet in its place, a new one is added, and what was typed and not saved stays."""
+    rt = sqlite_rt
+    launch(rt)
+    tid = list_task(rt)
+    client = signed_in(rt, "stats_cs")
+    token = csrf(client, f"/tasks/{tid}")
+    typed = {"group_list-rows": "1", **row(0, "计算机工程学院教学通知群", "staff_cs", "keep"),
+             **row(3, "2019级辅导员临时群", "staff_cs2", "dissolve", member_count="12")}
+    upload = sheet(["2019级辅导员临时群", "QQ工作群", "staff_cs2", "辅导员", 9, "迎新", "", "", "解散"],
+                   ["科研团队群", "微信工作群", "staff_cs", "科研教师", 15, "科研通知", "只发通知", "科研管理需要", "保留"])
+    preview = client.post(f"/tasks/{tid}/group-sheet", data={"csrf_token": token, "_action": "preview", **typed},
+                          files={"sheet": ("清单.xlsx", upload, "application/octet-stream")})
+    assert preview.status_code == 200, preview.text[-2000:]
+    assert "已从表格读取 2 个群组（更新 1 个、新增 1 个，清单中原有的其他群组保留）" in preview.text
+    body = preview.text.split("<tbody")[1].split("</tbody>")[0]
+    names = re.findall(r'name="group_list-\d+-group_name"[^>]*value="([^"]*)"|value="([^"]*)"[^>]*name="group_list-\d+-group_name"', body)
+    assert [a or b for a, b in names] == ["计算机工程学院教学通知群", "2019级辅导员临时群", "科研团队群"]
+    assert 'value="9"' in body and 'value="12"' not in body  # the sheet's figures for the group in both
+    assert open_elements(rt, view(rt, queries.get_task(rt, "stats_cs", tid)["instance_id"])["id"]) == ["list_groups"]
+
+
+@pytest.mark.browser
+def test_import_on_the_page_keeps_a_row_typed_before(live, browser, tmp_path):  # noqa: F811
+    rt = live.rt
+    launch(rt)
+    path = tmp_path / "清单.xlsx"
+    path.write_bytes(sheet(["科研团队群", "微信工作群", "staff_cs", "科研教师", 15, "科研通知", "只发通知", "科研管理需要", "保留"]))
+    ctx = phone(browser)
+    try:
+        page = login(ctx, live, "stats_cs")
+        page.goto(f"{live.url}/tasks/{list_task(rt)}")
+        page.get_by_role("button", name="＋ 添加一个群组").click()
+        typed = page.locator("fieldset.gl tbody tr").nth(0)
+        typed.get_by_label("工作群名称").fill("计算机工程学院教学通知群")
+        typed.get_by_label("群主").fill("staff_cs")
+        typed.get_by_label("人员范围").fill("全院专任教师")
+        typed.get_by_label("人数").fill("86")
+        typed.get_by_label("群功能").fill("发布教学运行通知")
+        typed.get_by_label("群信息发布规则").fill("仅发布工作通知")
+        typed.get_by_label("保留", exact=True).check()
+        typed.get_by_label("保留依据").fill("常规教学工作需要")
+        page.locator("#gl-sheet summary").click()
+        page.get_by_label("表格文件").set_input_files(str(path))
+        page.get_by_role("button", name="导入到上方清单核对").click()
+        page.wait_for_selector("text=已从表格读取 1 个群组")
+        rows = page.locator("fieldset.gl tbody tr")
+        assert rows.count() == 2
+        assert [rows.nth(k).get_by_label("工作群名称").input_value() for k in range(2)] == ["计算机工程学院教学通知群", "科研团队群"]
+    finally:
+        ctx.close()
+
+
 def test_form_schema_marks_the_editor(sqlite_rt):
     launch(sqlite_rt)
     form = queries.get_task(sqlite_rt, "stats_cs", list_task(sqlite_rt))["form"]

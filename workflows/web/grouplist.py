@@ -84,6 +84,33 @@ def rows_from_form(form: Any, fid: str, keep_blank: bool = False) -> list[dict[s
     return [r for r in rows if keep_blank or any(r[key] for key in TYPED)]
 
 
+def _identity(values: dict[str, str]) -> tuple[str, str]:
+    """What makes two entries the same group: its 台账编号 when it has one, else its name without spaces."""
+    group_id = (values.get("group_id") or "").strip()
+    return ("id", group_id) if group_id else ("name", re.sub(r"\s+", "", values.get("group_name") or ""))
+
+
+def merge(current: list[dict[str, str]], incoming: list[dict[str, str]]) -> tuple[list[dict[str, str]], int, int]:
+    """A spreadsheet's entries brought into the list on the page: an entry of the same group (same 台账编号, or
+    same name) is replaced in its place, a new group is added at the end, and nothing already in the list is
+    dropped. Answers (entries, how many replaced, how many added)."""
+    rows = [dict(r) for r in current]
+    where = {_identity(r): k for k, r in enumerate(rows) if any(r.get(key) for key in TYPED)}
+    replaced = added = 0
+    for item in incoming:
+        k = where.get(_identity(item))
+        if k is None and item.get("group_id"):  # a sheet row with its 台账编号 may match a typed row by name
+            k = where.get(("name", re.sub(r"\s+", "", item.get("group_name") or "")))
+        if k is None:
+            where[_identity(item)] = len(rows)
+            rows.append(dict(item))
+            added += 1
+        else:
+            rows[k] = {**dict(item), "group_id": item.get("group_id") or rows[k].get("group_id", "")}
+            replaced += 1
+    return rows, replaced, added
+
+
 def to_json(rows: list[dict[str, Any]]) -> str:
     """The ``group_list`` text the task takes (numbers as numbers when they are; anything else as typed)."""
     out = []

@@ -171,13 +171,23 @@ async def group_sheet(request: Request, user: User, task_id: int) -> Response:
     except InvalidImport as exc:
         detail = "；".join(f"第{e.row}行 {e.column}：{e.message}" if e.row else e.message for e in exc.errors)
         return _task_page(request, user, task_id, values, {"sheet": detail}, "表格无法读取，请检查后重新上传", 422)
-    values[fid] = grouplist.to_json([grouplist.entry(i) for i in items])
+    sheet_rows = [grouplist.entry(i) for i in items]
+    preview = form.get("_action") != "submit"
+    replaced = added = 0
+    if preview:  # 导入: into the list as the page has it (what was typed and not saved yet comes along), nothing dropped
+        current = (grouplist.rows_from_form(form, fid) if form.get(f"{fid}-rows") is not None
+                   else [grouplist.entry(i) for i in group_list.load(values.get(fid))[0] or []])
+        merged, replaced, added = grouplist.merge(current, sheet_rows)
+        values[fid] = grouplist.to_json(merged)
+    else:  # 直接提交: the sheet is the list
+        values[fid] = grouplist.to_json(sheet_rows)
     row_problems = grouplist.precheck(task["form"], values)
     if row_problems:
         note = "表格中的群组清单有误，已载入下方清单，请按提示修改后提交"
         return _task_page(request, user, task_id, values, {fid: note}, note, 422, row_problems)
-    if form.get("_action") != "submit":
-        flash(request, f"已从表格读取 {len(items)} 个群组，请在下方清单中核对后提交")
+    if preview:
+        flash(request, f"已从表格读取 {len(items)} 个群组（更新 {replaced} 个、新增 {added} 个，清单中原有的其他群组保留），"
+                       "请在下方清单中核对后提交")
         return _task_page(request, user, task_id, values)
     count = str(form.get("original_count") or "").strip()
     try:

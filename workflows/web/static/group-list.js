@@ -59,6 +59,27 @@
   document.addEventListener('input', settle);
   document.addEventListener('change', settle);
 
+  // 导入到上方清单核对 (the spreadsheet form beside the task form) takes the list as it stands on the page, typed
+  // rows not yet saved included: the server merges the sheet into it instead of replacing it.
+  document.addEventListener('submit', function (ev) {
+    const sheetForm = ev.target instanceof HTMLFormElement && ev.target.closest('#gl-sheet') ? ev.target : null;
+    if (!sheetForm || !ev.submitter || ev.submitter.value !== 'preview') return;
+    sheetForm.querySelectorAll('[data-gl-carried]').forEach(function (el) { el.remove(); });
+    document.querySelectorAll('.gl').forEach(function (box) {
+      const prefix = box.dataset.field + '-';
+      box.querySelectorAll('input, select').forEach(function (el) {
+        if (!el.name || !el.name.startsWith(prefix) || ((el.type === 'radio' || el.type === 'checkbox') && !el.checked)) return;
+        if (el.closest('template')) return;
+        const copy = document.createElement('input');
+        copy.type = 'hidden';
+        copy.name = el.name;
+        copy.value = el.value;
+        copy.setAttribute('data-gl-carried', '');
+        sheetForm.appendChild(copy);
+      });
+    });
+  });
+
   // Enter in a row's input must not post the whole list (nor press a row's 删除): it moves to the next input.
   document.addEventListener('keydown', function (ev) {
     const target = ev.target instanceof Element ? ev.target : null;
