@@ -33,7 +33,7 @@ def cli(tmp_path, monkeypatch):
 
 def test_every_command_has_help(cli):
     for command in [[], ["serve"], ["db", "upgrade"], ["demo", "load"], ["org", "import"], ["deploy"], ["validate"],
-                    ["start"], ["tasks"], ["complete"], ["timers", "fire"], ["bench"]]:
+                    ["start"], ["tasks"], ["complete"], ["timers", "fire"], ["documents", "render"], ["bench"]]:
         assert "Usage" in cli(*command, "--help")
     assert "GROUPGOV_DATABASE_URL" in cli("--help")
 
@@ -53,6 +53,12 @@ def test_from_empty_database_to_a_filed_group(cli):
     task = json.loads(cli("tasks", "--as", "party_cs"))["items"][0]
     out = json.loads(cli("complete", str(task["id"]), "--as", "party_cs", "--data", '{"decision": "approve"}'))
     assert out["status"] == "completed"
+    assert out["documents"][0]["status"] == "pending"  # recorded by the step; the scheduler would render it
+    assert "rendered 1 form(s); 0 not rendered" in cli("documents", "render")
+    from workflows.services import queries
+
+    assert queries.get_instance(get_runtime(), "staff_cs", out["id"])["documents"][0]["status"] == "ready"
+    assert "rendered 0 form(s)" in cli("documents", "render")
     assert "fired 0" in cli("timers", "fire")
 
 

@@ -22,10 +22,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 org_app = typer.Typer(help="Organisation data (units, Party organisations, people, roles).", no_args_is_help=True)
 timers_app = typer.Typer(help="BPMN timers.", no_args_is_help=True)
+documents_app = typer.Typer(help="The forms of the measures (att. 1-3) recorded by the processes.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(org_app, name="org")
 app.add_typer(timers_app, name="timers")
+app.add_typer(documents_app, name="documents")
 app.add_typer(scheduler_app, name="scheduler")
 
 
@@ -182,6 +184,27 @@ def timers_fire() -> None:
     from .services.timers import fire_due_timers
 
     typer.echo(f"fired {fire_due_timers(_rt())} instance(s)")
+
+
+@documents_app.command("render")
+def documents_render() -> None:
+    """Render now every recorded form that is waiting (the scheduler does this a few seconds after each step; use
+    this when it is not running). A form whose rendering fails stays listed with the reason and is retried later."""
+    from sqlalchemy import func, select
+
+    from .db import unit_of_work
+    from .models import Document
+    from .services.document_files import render_pending
+
+    rt = _rt()
+    rendered = 0
+    while (done := render_pending(rt, limit=50)) > 0:
+        rendered += done
+    with unit_of_work(write=False, engine=rt.db) as session:
+        waiting = session.scalar(select(func.count()).select_from(Document).where(Document.content.is_(None))) or 0
+    typer.echo(f"rendered {rendered} form(s); {waiting} not rendered" + (" (failed: see the instance pages)" if waiting else ""))
+    if waiting:
+        raise typer.Exit(1)
 
 
 @app.command()
