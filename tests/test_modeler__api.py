@@ -59,3 +59,38 @@ def test_edit_deploy_compare_migrate_rollback(client, sqlite_rt):
     assert rolled["version"] == 3 and rolled["restored"] == 1
     history = client.get("/api/modeler/group_approval/history", headers=admin).json()["items"]
     assert [h["action"] for h in history][:2] == ["rollback", "deploy"]
+
+
+def test_a_new_process_is_a_draft_until_its_first_deploy(client, sqlite_rt):
+    """新建流程: version 1 from the starter diagram, which nobody can start and the start list does not offer;
+    deploying it from the modeler (changed or as it is) publishes it; a taken key or a bad one is refused."""
+    admin, staff = login(client, "admin"), login(client, "staff_cs")
+    assert client.post("/api/modeler/processes", json={"key": "seal_use", "name": "用印申请"}, headers=staff).status_code == 403
+    created = client.post("/api/modeler/processes", json={"key": "seal_use", "name": "用印申请"}, headers=admin)
+    assert created.status_code == 201 and created.json() == {"key": "seal_use", "name": "用印申请", "version": 1, "published": False}
+    taken = client.post("/api/modeler/processes", json={"key": "seal_use", "name": "另一个"}, headers=admin)
+    assert taken.status_code == 409 and "已存在" in taken.json()["detail"]
+    bad = client.post("/api/modeler/processes", json={"key": "Seal-Use", "name": " "}, headers=admin)
+    assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"key", "name"}
+    assert client.post("/api/modeler/processes", json={"key": "group_approval", "name": "x"}, headers=admin).status_code == 409
+
+    draft = client.get("/api/modeler/seal_use/diagram", headers=admin).json()
+    assert draft["version"] == 1 and draft["published"] is False and 'name="用印申请"' in draft["xml"]
+    assert client.post("/api/modeler/seal_use/validate", json={"xml": draft["xml"]}, headers=admin).json()["valid"]
+    assert "seal_use" not in {p["key"] for p in client.get("/api/processes", headers=staff).json()["items"]}
+    refused = client.post("/api/processes/seal_use/instances", json={"data": {}}, headers=staff)
+    assert refused.status_code == 404 and "尚未部署" in refused.json()["detail"]
+    listed = next(p for p in client.get("/api/modeler/processes", headers=admin).json()["items"] if p["key"] == "seal_use")
+    assert listed["current"] is None
+
+    published = client.post("/api/modeler/seal_use/deploy", json={"xml": draft["xml"]}, headers=admin).json()
+    assert published == {"key": "seal_use", "name": "用印申请", "version": 1, "created": True}
+    assert client.get("/api/modeler/seal_use/diagram", headers=admin).json()["published"] is True
+    inst = client.post("/api/processes/seal_use/instances", json={"data": {"group_name": "学院公章", "details": "盖章：教学材料"}},
+                       headers=staff)
+    assert inst.status_code == 201 and inst.json()["tasks"][0]["element"] == "unit_head_review"
+    head = login(client, "head_cs")
+    done = client.post(f"/api/tasks/{inst.json()['tasks'][0]['id']}/complete", json={"data": {"decision": "approve"}}, headers=head)
+    assert done.status_code == 200 and done.json()["status"] == "completed"
+    history = client.get("/api/modeler/seal_use/history", headers=admin).json()["items"]
+    assert [h["action"] for h in history] == ["deploy", "create"] and history[0]["details"]["published"] is True

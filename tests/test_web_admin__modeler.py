@@ -174,3 +174,40 @@ def test_versions_page_after_the_deploys(live, browser):
         shot(page, "admin-modeler-versions")
     finally:
         context.close()
+
+
+def test_owner_creates_a_process_edits_it_and_publishes_it(live, browser):
+    """新建流程 on the modeler page: the draft opens in the editor without import warnings and is not offered to
+    staff; the owner renames the review step, deploys, and staff can start the published process."""
+    from workflows.services import queries
+
+    rt = live.rt
+    context, page = desktop_login(browser, live, "admin")
+    try:
+        page.goto(f"{live.url}/modeler")
+        page.locator("#new-process summary").click()
+        page.get_by_label("流程标识").fill("Seal Use")
+        page.get_by_label("流程名称").fill("用印申请")
+        page.get_by_role("button", name="创建并编辑").click()
+        assert "小写英文字母" in page.locator("#e-key").inner_text()  # refused beside the field, name kept
+        assert page.get_by_label("流程名称").input_value() == "用印申请"
+        page.get_by_label("流程标识").fill("seal_use")
+        page.get_by_role("button", name="创建并编辑").click()
+        page.wait_for_url(f"{live.url}/modeler/seal_use")
+        page.wait_for_selector("#modeler[data-ready='1']")
+        assert page.locator("#modeler-draft").is_visible()
+        assert "seal_use" not in {p["key"] for p in queries.list_processes(rt)["items"]}
+        pick(page, "unit_head_review")
+        name = group(page, "常规").get_by_label("名称").first
+        name.fill("办公室主任审核")
+        name.press("Tab")
+        page.wait_for_timeout(500)
+        shot(page, "admin-modeler-new-process")
+        page.get_by_role("button", name="部署为新版本").click()
+        page.wait_for_selector("#modeler-status.ok")
+    finally:
+        context.close()
+    assert "seal_use" in {p["key"] for p in queries.list_processes(rt)["items"]}
+    iid = __import__("workflows.services.instances", fromlist=["x"]).start_process(
+        rt, "seal_use", "staff_cs", {"group_name": "学院公章", "details": "教学材料盖章"})
+    assert [t["name"] for t in queries.get_instance(rt, "staff_cs", iid)["tasks"]] == ["办公室主任审核"]

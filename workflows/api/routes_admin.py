@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from ..services import dashboard, dashboard_export, incidents, modeler, oversight
+from ..services import dashboard, dashboard_export, incidents, modeler, oversight, process_drafts
 from ..services.dashboard import InstanceFilter
 from .deps import CurrentUser, RuntimeDep
 
@@ -152,6 +152,18 @@ def catalogue(rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
 def processes(rt: RuntimeDep, user: CurrentUser) -> dict[str, Any]:
     """Every process with its versions and instance counts per version and status."""
     return modeler.list_definitions(rt, user)
+
+
+class NewProcessBody(BaseModel):
+    key: str = Field(description="流程标识：3-64 位小写英文字母、数字或下划线，以字母开头")
+    name: str = Field(description="流程名称")
+
+
+@router.post("/api/modeler/processes", status_code=201, tags=["modeler"])
+def create_process(rt: RuntimeDep, user: CurrentUser, body: NewProcessBody) -> dict[str, Any]:
+    """A new process as a draft (version 1, from the starter diagram): not offered to anyone until its first
+    deploy; 409 when the key exists, 422 with field errors when the key or name is not acceptable."""
+    return process_drafts.create(rt, user, body.key, body.name)
 
 
 @router.get("/api/modeler/{key}/diagram", tags=["modeler"])

@@ -64,6 +64,14 @@ def deploy(rt: Runtime, files: list[tuple[str, bytes]], username: str | None = N
             same = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.content_hash == digest))
             newest = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version.desc()).limit(1))
             latest = newest.version if newest is not None else 0
+            if newest is not None and not newest.active and newest.content_hash.split(":")[0] == digest:
+                # a draft made in the modeler (process_drafts), deployed as it is: publishing it is this deploy
+                newest.active = True
+                session.add(AuditEvent(instance_id=None, at=clock.now(), who_id=actor.id if actor else None,
+                                       who=username or "system", action="deploy", task=key,
+                                       details={"version": newest.version, "published": True}))
+                results.append(Deployed(key, newest.name, newest.version, True))
+                continue
             if newest is not None and (newest.content_hash.split(":")[0] == digest or (skip_known and same is not None)):
                 results.append(Deployed(key, newest.name, newest.version, False))
                 continue

@@ -43,7 +43,13 @@ def require_owner(session: Session, username: str) -> Person:
 
 
 def _definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
+    """Version ``version`` of ``key``; by default the one new instances start on, or for a process not yet
+    published (:mod:`.process_drafts`) its draft."""
     if version is None:
+        draft = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                               .order_by(ProcessDefinition.active.desc(), ProcessDefinition.version.desc()).limit(1))
+        if draft is not None and not draft.active:
+            return draft
         return instances.latest_definition(session, key)
     found = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version))
     if found is None:
@@ -88,7 +94,7 @@ def diagram(rt: Runtime, username: str, key: str, version: int | None = None) ->
         require_owner(session, username)
         d = _definition(session, key, version)
         return {"key": d.key, "name": d.name, "version": d.version, "xml": d.bpmn_xml, "deployed_at": d.deployed_at.isoformat(),
-                "deployed_by": d.deployed_by}
+                "deployed_by": d.deployed_by, "published": d.active}
 
 
 def _key_errors(xml: bytes, key: str | None) -> list[DiagramError]:
@@ -259,11 +265,11 @@ def rollback(rt: Runtime, username: str, key: str, to_version: int | None = None
 
 
 def deploy_history(rt: Runtime, username: str, key: str) -> dict[str, Any]:
-    """Audited deploys and rollbacks of ``key``, newest first."""
+    """Audited creation (新建流程), deploys and rollbacks of ``key``, newest first."""
     with unit_of_work(write=False, engine=rt.db) as session:
         require_owner(session, username)
         rows = session.scalars(select(AuditEvent).where(AuditEvent.instance_id.is_(None), AuditEvent.task == key,
-                                                        AuditEvent.action.in_(("deploy", "rollback")))
+                                                        AuditEvent.action.in_(("create", "deploy", "rollback")))
                                .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(100)).all()
         items = [{"at": e.at.isoformat(), "who": e.who, "action": e.action, "details": e.details} for e in rows]
         return {"items": items, "total": len(items)}

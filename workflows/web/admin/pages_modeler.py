@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ...errors import InvalidInput, NotFound
-from ...services import modeler
+from ...errors import Conflict, InvalidInput, NotFound
+from ...services import modeler, process_drafts
 from ..auth import User
 from ..render import flash, page
 from .pages_dashboard import _int, _rt, admin_context
@@ -26,8 +26,29 @@ def _process(request: Request, user: Any, key: str) -> dict[str, Any]:
 
 @router.get("/modeler", response_class=HTMLResponse)
 def process_list(request: Request, user: User) -> Response:
+    return _process_list(request, user)
+
+
+def _process_list(request: Request, user: Any, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                  status: int = 200) -> Response:
     items = modeler.list_definitions(_rt(request), user.username)["items"]
-    return page(request, "admin/modeler_index.html", admin_context(request, user, "modeler", title="流程建模", items=items))
+    return page(request, "admin/modeler_index.html", admin_context(request, user, "modeler", title="流程建模", items=items,
+                                                                   new=values or {}, errors=errors or {}), status)
+
+
+@router.post("/modeler/new", response_class=HTMLResponse)
+async def new_process(request: Request, user: User) -> Response:
+    """新建流程: a draft from the starter diagram, opened in the editor; problems shown beside the fields."""
+    form = await request.form()
+    values = {"key": str(form.get("key") or ""), "name": str(form.get("name") or "")}
+    try:
+        created = process_drafts.create(_rt(request), user.username, values["key"], values["name"])
+    except InvalidInput as exc:
+        return _process_list(request, user, values, {e.field: e.message for e in exc.errors} or {"key": exc.message}, 422)
+    except Conflict as exc:
+        return _process_list(request, user, values, {"key": exc.message}, 409)
+    flash(request, f"已创建流程草稿「{created['name']}」：在图中修改后点击「部署为新版本」发布，发布前不会出现在发起申请中")
+    return RedirectResponse(f"/modeler/{created['key']}", status_code=303)
 
 
 @router.get("/modeler/{key}", response_class=HTMLResponse)
