@@ -65,6 +65,17 @@ def sheet(*rows: list[object]) -> bytes:
     return out.getvalue()
 
 
+def fill_row(row_, name: str, owner: str, scope: str, count: str, function: str, rules: str) -> None:
+    """Type a kept group into one row of the editor, as a person would (the retention basis is left to the caller)."""
+    row_.get_by_label("工作群名称").fill(name)
+    row_.get_by_label("群主").fill(owner)
+    row_.get_by_label("人员范围").fill(scope)
+    row_.get_by_label("人数").fill(count)
+    row_.get_by_label("群功能").fill(function)
+    row_.get_by_label("群信息发布规则").fill(rules)
+    row_.get_by_label("保留", exact=True).check()
+
+
 @pytest.mark.browser
 def test_statistician_fills_two_groups_on_a_phone(live, browser):  # noqa: F811
     rt = live.rt
@@ -80,13 +91,7 @@ def test_statistician_fills_two_groups_on_a_phone(live, browser):  # noqa: F811
         rows = editor.locator("tbody tr")
         assert rows.count() == 2 and rows.nth(1).locator("[data-gl-no]").inner_text() == "2"
         first, second = rows.nth(0), rows.nth(1)
-        first.get_by_label("工作群名称").fill("计算机工程学院教学通知群")
-        first.get_by_label("群主").fill("staff_cs")
-        first.get_by_label("人员范围").fill("全院专任教师")
-        first.get_by_label("人数").fill("86")
-        first.get_by_label("群功能").fill("发布教学运行通知")
-        first.get_by_label("群信息发布规则").fill("仅发布工作通知，不闲聊")
-        first.get_by_label("保留", exact=True).check()
+        fill_row(first, "计算机工程学院教学通知群", "staff_cs", "全院专任教师", "86", "发布教学运行通知", "仅发布工作通知，不闲聊")
         # the kept group's retention basis is left out on purpose: the server names it on that row
         second.get_by_label("工作群名称").fill("2019级辅导员临时群")
         second.get_by_label("群类别").select_option("qq_group")
@@ -230,13 +235,7 @@ def test_import_on_the_page_keeps_a_row_typed_before(live, browser, tmp_path):  
         page.goto(f"{live.url}/tasks/{list_task(rt)}")
         page.get_by_role("button", name="＋ 添加一个群组").click()
         typed = page.locator("fieldset.gl tbody tr").nth(0)
-        typed.get_by_label("工作群名称").fill("计算机工程学院教学通知群")
-        typed.get_by_label("群主").fill("staff_cs")
-        typed.get_by_label("人员范围").fill("全院专任教师")
-        typed.get_by_label("人数").fill("86")
-        typed.get_by_label("群功能").fill("发布教学运行通知")
-        typed.get_by_label("群信息发布规则").fill("仅发布工作通知")
-        typed.get_by_label("保留", exact=True).check()
+        fill_row(typed, "计算机工程学院教学通知群", "staff_cs", "全院专任教师", "86", "发布教学运行通知", "仅发布工作通知")
         typed.get_by_label("保留依据").fill("常规教学工作需要")
         page.locator("#gl-sheet summary").click()
         page.get_by_label("表格文件").set_input_files(str(path))
