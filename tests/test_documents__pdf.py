@@ -115,13 +115,22 @@ def test_many_groups_continue_on_pages_with_the_header_repeated(tmp_path: Path, 
 
 
 @pytest.mark.slow
-def test_rare_characters_and_markup_reach_the_pdf_text(tmp_path: Path, pdf_tools: None) -> None:
+def test_rare_characters_and_markup_reach_the_pdf_text(tmp_path: Path, pdf_tools: None, rare_cjk_fonts: list[str]) -> None:
+    """Text the form takes as typed (emoji, markup) reaches the PDF; and a name with a CJK Extension B character
+    (生僻字) prints with a font that has it, not as an empty box: the PDF embeds one of the fonts fontconfig knows
+    for U+20000. (An emoji in the same line still prints as a box: LibreOffice then finds no font for either.)"""
     context = sample_context("att1")
     context["group_name"] = "𠀀龘研究生🎓毕业工作群"
     context["function"] = "<script>alert(1)</script> & Co."
     text = pdf_text(convert(render_document("att1", context, TEMPLATES), tmp_path, "rare"))
     assert "𠀀龘研究生🎓毕业工作群" in text
     assert "<script>alert(1)</script>&Co." in text
+    context["group_name"], context["owner_name"] = "𠀀龘研究生毕业工作群", "王𠀀"
+    pdf = convert(render_document("att1", context, TEMPLATES), tmp_path, "rare-name")
+    assert "𠀀龘研究生毕业工作群" in pdf_text(pdf) and "王𠀀" in pdf_text(pdf)
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    embedded = {line.split()[0].split("+")[-1] for line in fonts.splitlines()[2:] if line.strip()}
+    assert any(family.replace(" ", "") in name for family in rare_cjk_fonts for name in embedded), (embedded, rare_cjk_fonts)
 
 
 def test_no_libreoffice_means_no_pdf_and_a_warning(monkeypatch: pytest.MonkeyPatch,

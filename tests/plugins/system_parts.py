@@ -12,7 +12,8 @@ Fixtures:
 - ``postgres_url`` (function): a fresh, uniquely named database on that server,
   dropped afterwards.
 - ``chromium_path``, ``libreoffice_path``, ``pdftotext_path`` (session): paths of the
-  Debian programs; ``cjk_fonts`` (session): font families with Chinese glyphs.
+  Debian programs; ``cjk_fonts`` (session): font families with Chinese glyphs; ``rare_cjk_fonts``
+  (session): families with the rare characters of CJK Extension B (U+20000 on).
 - ``smtp_server`` (session): an aiosmtpd server on 127.0.0.1 that keeps what it
   receives (``.host``, ``.port``, ``.messages``, ``.clear()``, ``.wait_for(n)``).
 
@@ -177,6 +178,17 @@ def cjk_fonts() -> list[str]:
     families = sorted({line.strip() for line in result.stdout.splitlines() if line.strip()})
     if not families:
         need("fonts-noto-cjk", "fontconfig knows no font with Chinese glyphs; apt-get install fonts-noto-cjk")
+    return families
+
+
+@pytest.fixture(scope="session")
+def rare_cjk_fonts(cjk_fonts: list[str]) -> list[str]:
+    """Font families with CJK Extension B (生僻字 in people's names, such as U+20000), so forms print them."""
+    result = subprocess.run([shutil.which("fc-list") or "/usr/bin/fc-list", ":charset=20000", "family"],
+                            capture_output=True, text=True, timeout=60)
+    families = sorted({name.strip() for line in result.stdout.splitlines() for name in line.split(",") if name.strip()})
+    if not families:
+        need("fonts-hanazono", "fontconfig knows no font with CJK Extension B (U+20000); apt-get install fonts-hanazono")
     return families
 
 
