@@ -1,7 +1,7 @@
 """The forms converted to PDF by LibreOffice, then read back with poppler (pdfinfo, pdftotext, pdftoppm).
 
 LibreOffice, poppler and a CJK font are system parts (.ci/run installs libreoffice-writer-nogui,
-poppler-utils and fonts-noto-cjk). Without them these tests skip with the reason, or fail when
+poppler-utils, fonts-noto-cjk and fonts-hanazono). Without them these tests skip with the reason, or fail when
 GROUPGOV_REQUIRE_SYSTEM_PARTS=1 (tests/plugins/system_parts.py).
 """
 
