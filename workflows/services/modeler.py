@@ -45,12 +45,12 @@ def require_owner(session: Session, username: str) -> Person:
 def _definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
     """Version ``version`` of ``key``; by default the one new instances start on, or for a process not yet
     published (:mod:`.process_drafts`) its draft."""
-    if version is None:
-        draft = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key)
+    if version is None:  # the newest published version, else the newest draft
+        found = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key)
                                .order_by(ProcessDefinition.active.desc(), ProcessDefinition.version.desc()).limit(1))
-        if draft is not None and not draft.active:
-            return draft
-        return instances.latest_definition(session, key)
+        if found is None:
+            raise NotFound(f"流程 {key} 不存在或尚未部署")
+        return found
     found = session.scalar(select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version))
     if found is None:
         raise NotFound(f"流程 {key} 没有第 {version} 版")
