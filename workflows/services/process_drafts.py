@@ -19,11 +19,11 @@ from sqlalchemy import select
 
 from .. import clock
 from ..db import unit_of_work
-from ..engine.validation import validate_bpmn
 from ..errors import Conflict, FieldError, InvalidInput
 from ..models import AuditEvent, ProcessDefinition
+from . import deployments
 from .modeler import require_owner
-from .runtime import Runtime, handler_registry
+from .runtime import Runtime
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
 STARTER = "bpmn/new_process.bpmn"
@@ -58,7 +58,7 @@ def create(rt: Runtime, username: str, key: str, name: str) -> dict[str, object]
     """A draft of a new process ``key`` (version 1, not yet published); Conflict when ``key`` exists."""
     key, name = _checked(key, name)
     xml = starter_diagram(rt, key, name)
-    _model, problems = validate_bpmn(xml, handler_registry().names(), f"{key}.bpmn", rt.settings.expression_max_length)
+    problems = deployments.validate_file(rt, xml, f"{key}.bpmn")
     if problems:  # the starter is ours: a problem here is a bug in it, named like a deploy's
         raise InvalidInput("；".join(f"[{p.element_id}] {p.message}" for p in problems))
     with unit_of_work(engine=rt.db) as session:
