@@ -47,7 +47,7 @@ def dumps(value: Any) -> bytes:
 
 def dumps_text(value: Any) -> str:
     """:func:`dumps` as text: the serializer of the SQLAlchemy JSON columns (:func:`..db.make_engine`)."""
-    return dumps_with(value, _refuse).decode("utf-8")
+    return dumps(value).decode("utf-8")
 
 
 def loads(text: str | bytes | bytearray | memoryview) -> Any:

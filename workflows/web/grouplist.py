@@ -84,10 +84,14 @@ def rows_from_form(form: Any, fid: str, keep_blank: bool = False) -> list[dict[s
     return [r for r in rows if keep_blank or any(r[key] for key in TYPED)]
 
 
+def _by_name(values: dict[str, str]) -> tuple[str, str]:
+    return ("name", re.sub(r"\s+", "", values.get("group_name") or ""))
+
+
 def _identity(values: dict[str, str]) -> tuple[str, str]:
     """What makes two entries the same group: its 台账编号 when it has one, else its name without spaces."""
     group_id = (values.get("group_id") or "").strip()
-    return ("id", group_id) if group_id else ("name", re.sub(r"\s+", "", values.get("group_name") or ""))
+    return ("id", group_id) if group_id else _by_name(values)
 
 
 def merge(current: list[dict[str, str]], incoming: list[dict[str, str]]) -> tuple[list[dict[str, str]], int, int]:
@@ -100,7 +104,7 @@ def merge(current: list[dict[str, str]], incoming: list[dict[str, str]]) -> tupl
     for item in incoming:
         k = where.get(_identity(item))
         if k is None and item.get("group_id"):  # a sheet row with its 台账编号 may match a typed row by name
-            k = where.get(("name", re.sub(r"\s+", "", item.get("group_name") or "")))
+            k = where.get(_by_name(item))
         if k is None:
             where[_identity(item)] = len(rows)
             rows.append(dict(item))
